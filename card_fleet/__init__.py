@@ -1,0 +1,1 @@
+"""card_fleet — arrives with its own issue; the package exists so the layer contract names it."""

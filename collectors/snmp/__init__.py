@@ -1,0 +1,1 @@
+"""SNMP collection: one transport seam, two adapters, vendor profiles as data, the poller."""

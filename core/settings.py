@@ -1,0 +1,146 @@
+"""Typed settings: defaults, then a TOML file, then ``SSNOC_*`` environment variables.
+
+Later sources win: an environment variable overrides the file, the file overrides the default.
+Nested fields use ``__`` in variable names (``SSNOC_POLL__INTERVAL_S=30``). The file is the one
+named by ``SSNOC_CONFIG``, else ``./ssnoc.toml`` when it exists. Secrets are ``SecretStr`` and are
+masked in ``repr``, logs and ``ssnoc config show``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from core.errors import ConfigError
+
+CONFIG_ENV = "SSNOC_CONFIG"
+DEFAULT_CONFIG_FILE = Path("ssnoc.toml")
+
+
+class PollSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    interval_s: float = Field(default=60.0, gt=0)
+    """Seconds between two polls of a device (a device's inventory entry may override it)."""
+    timeout_s: float = Field(default=2.0, gt=0)
+    """Seconds to wait for one SNMP answer before retrying."""
+    retries: int = Field(default=1, ge=0, le=10)
+    """Retries after a timeout before the device counts as unreachable for this cycle."""
+    concurrency: int = Field(default=64, ge=1, le=4096)
+    """Devices polled at the same time by one collector process."""
+    max_repetitions: int = Field(default=25, ge=1, le=256)
+    """GETBULK max-repetitions."""
+    backoff_max_s: float = Field(default=600.0, gt=0)
+    """Longest pause between attempts at a device that keeps failing (doubles from the interval)."""
+    transport: Literal["gufo", "pysnmp"] = "gufo"
+    """The SNMP client for polling: gufo-snmp (fast, Rust core) or pysnmp (complete, slow)."""
+
+
+class RetentionSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    raw_days: float = Field(default=7.0, gt=0)
+    """Days raw samples are kept."""
+    five_minute_days: float = Field(default=90.0, gt=0)
+    """Days 5-minute rollups are kept."""
+    hourly_days: float = Field(default=730.0, gt=0)
+    """Days 1-hour rollups are kept."""
+
+
+class ApiSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = "127.0.0.1"
+    """Address the API server listens on (loopback unless you mean otherwise)."""
+    port: int = Field(default=8480, ge=1, le=65535)
+    """Port the API server listens on."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SSNOC_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    data_dir: Path = Path("var")
+    """Where the embedded stores and the lab keep their files."""
+    state_db_url: str | None = None
+    """SQLAlchemy URL of the state DB; default ``sqlite:///<data_dir>/state.db``.
+    A PostgreSQL URL (``postgresql+psycopg://…``) selects the deployed store."""
+    metric_db_path: Path | None = None
+    """The embedded metric store's SQLite file; default ``<data_dir>/metrics.db``."""
+    inventory_path: Path | None = None
+    """The inventory YAML; default ``<data_dir>/lab/inventory.yaml`` (the simulated province)."""
+    credentials_path: Path | None = None
+    """The credentials YAML; default ``<data_dir>/lab/credentials.yaml``."""
+    api_token: SecretStr | None = None
+    """Bearer token a remote console presents to the API (users and roles come later)."""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    """Log level of the server process."""
+    poll: PollSettings = PollSettings()
+    retention: RetentionSettings = RetentionSettings()
+    api: ApiSettings = ApiSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = _config_file()
+        if config_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+    @property
+    def resolved_state_db_url(self) -> str:
+        return self.state_db_url or f"sqlite:///{self.data_dir / 'state.db'}"
+
+    @property
+    def resolved_metric_db_path(self) -> Path:
+        return self.metric_db_path or self.data_dir / "metrics.db"
+
+    @property
+    def resolved_inventory_path(self) -> Path:
+        return self.inventory_path or self.data_dir / "lab" / "inventory.yaml"
+
+    @property
+    def resolved_credentials_path(self) -> Path:
+        return self.credentials_path or self.data_dir / "lab" / "credentials.yaml"
+
+
+def _config_file() -> Path | None:
+    named = os.environ.get(CONFIG_ENV)
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise ConfigError(f"{CONFIG_ENV}={named}: no such file")
+        return path
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from every source; a bad value raises :class:`ConfigError` naming the field."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(f"setting '{field}': {first['msg']}") from None
+    except ValueError as exc:  # a TOML file that does not parse
+        raise ConfigError(f"settings file: {exc}") from None

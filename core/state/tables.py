@@ -1,0 +1,147 @@
+"""Tables of the state DB (SQLAlchemy 2). Alembic migrations in ``migrations/`` create them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out — SQLite forgets the zone otherwise."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the state DB")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class RegionRow(Base):
+    __tablename__ = "regions"
+
+    code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    level: Mapped[str] = mapped_column(String(16))
+    parent_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    slug: Mapped[str | None] = mapped_column(String(96))
+
+
+class SiteRow(Base):
+    __tablename__ = "sites"
+
+    id: Mapped[str] = mapped_column(String(96), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+
+
+class DeviceRow(Base):
+    __tablename__ = "devices"
+
+    id: Mapped[str] = mapped_column(String(96), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    site_id: Mapped[str] = mapped_column(String(96))
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(32))
+    address: Mapped[str] = mapped_column(String(64))
+    snmp_port: Mapped[int | None] = mapped_column(Integer)
+    credential_name: Mapped[str | None] = mapped_column(String(96))
+
+
+class DeviceStateRow(Base):
+    __tablename__ = "device_state"
+
+    device_id: Mapped[str] = mapped_column(
+        ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(16), default="unknown", index=True)
+    vendor: Mapped[str | None] = mapped_column(String(64))
+    os: Mapped[str | None] = mapped_column(String(32))
+    sys_name: Mapped[str | None] = mapped_column(String(255))
+    sys_descr: Mapped[str | None] = mapped_column(Text)
+    sys_object_id: Mapped[str | None] = mapped_column(String(255))
+    hardware: Mapped[str | None] = mapped_column(String(255))
+    version: Mapped[str | None] = mapped_column(String(255))
+    serial: Mapped[str | None] = mapped_column(String(255))
+    uptime_s: Mapped[float | None] = mapped_column(Float)
+    cpu_percent: Mapped[float | None] = mapped_column(Float)
+    memory_percent: Mapped[float | None] = mapped_column(Float)
+    last_poll_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_success_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    poll_duration_s: Mapped[float | None] = mapped_column(Float)
+
+
+class InterfaceRow(Base):
+    __tablename__ = "interfaces"
+
+    device_id: Mapped[str] = mapped_column(
+        ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True
+    )
+    if_index: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    descr: Mapped[str | None] = mapped_column(String(255))
+    alias: Mapped[str | None] = mapped_column(String(255))
+    if_type: Mapped[str | None] = mapped_column(String(64))
+    speed_bps: Mapped[int | None] = mapped_column(BigInteger)
+    admin_status: Mapped[str | None] = mapped_column(String(16))
+    oper_status: Mapped[str | None] = mapped_column(String(16))
+    in_bps: Mapped[float | None] = mapped_column(Float)
+    out_bps: Mapped[float | None] = mapped_column(Float)
+    in_errors_per_s: Mapped[float | None] = mapped_column(Float)
+    out_errors_per_s: Mapped[float | None] = mapped_column(Float)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class LinkRow(Base):
+    __tablename__ = "links"
+
+    id: Mapped[str] = mapped_column(String(96), primary_key=True)
+    a_device: Mapped[str] = mapped_column(String(96), index=True)
+    a_interface: Mapped[str] = mapped_column(String(255))
+    b_device: Mapped[str] = mapped_column(String(96), index=True)
+    b_interface: Mapped[str] = mapped_column(String(255))
+    tier: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(16))
+    capacity_bps: Mapped[int | None] = mapped_column(BigInteger)
+
+
+Index("ix_devices_site", DeviceRow.site_id)
