@@ -1,0 +1,1 @@
+"""The composition root: the one place everything is wired together, and the ``ssnoc`` CLI."""
