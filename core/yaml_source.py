@@ -50,9 +50,32 @@ class LocatedYaml:
             return model.model_validate(self.data)
         except ValidationError as exc:
             first = exc.errors(include_url=False)[0]
-            loc = [part for part in first["loc"] if isinstance(part, str | int)]
+            loc = _data_path(self.data, first["loc"])
             given = first.get("input") if echo_input else None
             raise self.error(loc, _reason(first["msg"], given)) from None
+
+
+def _data_path(data: Any, loc: Sequence[Any]) -> list[str | int]:
+    """The part of a pydantic error location that names real places in the document.
+
+    Locations inside unions carry the member's tag (``lax-or-strict[…]``, a discriminator value),
+    which is skipped; a missing field, always last, is named although absent.
+    """
+    path: list[str | int] = []
+    current = data
+    for position, part in enumerate(loc):
+        if isinstance(current, dict) and isinstance(part, str):
+            if part in current:
+                path.append(part)
+                current = current[part]
+            elif position == len(loc) - 1:
+                path.append(part)
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            path.append(part)
+            current = current[part]
+        else:
+            break
+    return path
 
 
 def _reason(message: str, given: object) -> str:

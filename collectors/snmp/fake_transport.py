@@ -19,10 +19,9 @@ class RecordedAgent:
     """One agent's data, sorted for GETNEXT."""
 
     def __init__(self, varbinds: Sequence[VarBind], community: str | None = None) -> None:
-        ordered = sorted(varbinds, key=lambda vb: oid_key(vb[0]))
-        self.oids = [oid for oid, _ in ordered]
+        self.values: dict[str, SnmpValue] = dict(varbinds)  # an OID given twice: the last wins
+        self.oids = sorted(self.values, key=oid_key)
         self.keys = [oid_key(oid) for oid in self.oids]
-        self.values = dict(ordered)
         self.community = community
         self.failure: DeviceError | None = None
         self.requests = 0

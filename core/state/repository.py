@@ -302,7 +302,7 @@ class StateRepository:
                 query = query.where(DeviceRow.region_code.in_(codes))
             if status is not None:
                 query = query.where(DeviceStateRow.status == status.value)
-            result = [_summary(d, s, names) for d, s in session.execute(query).tuples()]
+            result = [_summary(d, s, names) for d, s in session.execute(query)]
         if text:
             needle = text.casefold()
             result = [

@@ -1,0 +1,53 @@
+"""The API's app factory; the composition root builds one per process, nothing at import time."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from api.deps import ApiServices, attach_services
+from api.errors import install_error_handlers
+from api.routes import devices, health, metrics, regions
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """\
+The network operations centre of the provincial social-security information network.
+
+Regions follow GB/T 2260 (province → cities → counties); a region's status is the worst status of
+every device in it and below it. Rates are bits per second; times are UTC.
+
+When the server has an API token, send it as `Authorization: Bearer <token>`.
+Every error answers `{"error": {"code": "...", "message": "..."}}`.
+"""
+
+TAGS = [
+    {"name": "health", "description": "Is the API up; the network at a glance."},
+    {"name": "regions", "description": "The region tree with roll-up status."},
+    {"name": "devices", "description": "Devices, their state, interfaces and links."},
+    {"name": "metrics", "description": "Figures over time from the metric store."},
+]
+
+
+def create_app(services: ApiServices) -> FastAPI:
+    """A new API over ``services``."""
+    app = FastAPI(
+        title="ssnoc API",
+        version=services.version,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,  # bearer tokens only, no OAuth flow
+        openapi_url=f"{API_PREFIX}/openapi.json",
+    )
+    attach_services(app.state, services)
+    install_error_handlers(app)
+    v1 = APIRouter(prefix=API_PREFIX)
+    for module in (health, regions, devices, metrics):
+        v1.include_router(module.router)
+    app.include_router(v1)
+    return app
+
+
+ApiApp = FastAPI
+"""The type of what :func:`create_app` returns, for callers that must not import fastapi."""

@@ -1,0 +1,310 @@
+"""``ssnoc lab up | down | status``: start, stop and inspect the simulated province.
+
+``lab_up`` builds the province, writes ``<data_dir>/lab/`` (inventory.yaml, credentials.yaml,
+province.json, one data directory per shard) and starts the shards: several snmpsim processes,
+each serving its own devices, because one process answers only ≈ 35–50 walks a second. It returns
+once every agent is bound. Calling it while a lab is up **replaces** that lab: the old processes
+are stopped first, so ``up`` is always safe to repeat (a changed seed or size takes effect).
+
+``lab_down`` stops every process ``lab.json`` records, even if some already died, and removes it.
+``lab_status`` reports, per shard, whether its process is alive and its endpoints bound.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from ipaddress import IPv4Address
+from pathlib import Path
+
+from core.errors import LabError
+from lab.divisions import default_divisions_path, load_divisions
+from lab.files import write_agent_data, write_credentials, write_inventory, write_province
+from lab.model import Province
+from lab.province import build_province
+from lab.snmpsim_runner import (
+    SnmpsimProcess,
+    bound_udp_endpoints,
+    log_tail,
+    responder_alive,
+    stop_pid,
+    udp_endpoints_of,
+)
+from lab.state import (
+    LabOptions,
+    LabState,
+    ShardState,
+    lab_dir_of,
+    read_state,
+    remove_state,
+    write_state,
+)
+
+Progress = Callable[[str], None]
+
+__all__ = [
+    "LabDownReport",
+    "LabOptions",
+    "LabState",
+    "LabStatusReport",
+    "ShardStatus",
+    "lab_down",
+    "lab_status",
+    "lab_up",
+    "plan_shards",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class LabDownReport:
+    was_recorded: bool
+    """False when no lab.json was found: nothing to stop."""
+    stopped_pids: tuple[int, ...] = ()
+    already_gone_pids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ShardStatus:
+    index: int
+    pid: int
+    alive: bool
+    endpoints_bound: int
+    endpoints_total: int
+    devices: int
+    log_tail: str | None = None
+    """The end of the shard's log, when its process is gone."""
+
+    @property
+    def healthy(self) -> bool:
+        return self.alive and self.endpoints_bound == self.endpoints_total
+
+
+@dataclass(frozen=True, slots=True)
+class LabStatusReport:
+    state: LabState | None
+    shards: tuple[ShardStatus, ...] = field(default=())
+
+    @property
+    def recorded(self) -> bool:
+        return self.state is not None
+
+    @property
+    def shards_alive(self) -> int:
+        return sum(s.alive for s in self.shards)
+
+    @property
+    def endpoints_bound(self) -> int:
+        return sum(s.endpoints_bound for s in self.shards)
+
+    @property
+    def endpoints_total(self) -> int:
+        return sum(s.endpoints_total for s in self.shards)
+
+    @property
+    def all_up(self) -> bool:
+        return bool(self.shards) and all(s.healthy for s in self.shards)
+
+
+def lab_up(options: LabOptions, progress: Progress | None = None) -> LabState:
+    """Build the province, write ``<data_dir>/lab/`` and start every shard; replaces a running lab.
+
+    Returns once every agent's endpoint is bound. Raises :class:`LabError` for a missing or broken
+    divisions file, an address already in use, or a responder that fails to start (with the end
+    of its log); nothing is left running then.
+    """
+    say = progress or _quiet
+    began = time.monotonic()
+    # Absolute paths in lab.json: `lab down` may run from another directory.
+    options = options.model_copy(update={"data_dir": options.data_dir.resolve()})
+    divisions_path = options.divisions_path or default_divisions_path()
+    say(f"reading divisions from {divisions_path}")
+    cities = load_divisions(divisions_path)
+    province = build_province(cities, options.size, options.seed, options.network, options.port)
+    summary = province.summary()
+    say(
+        f"province ({options.size}, seed {options.seed}): {summary['devices']} devices, "
+        f"{summary['interfaces']} interfaces, {summary['links']} links"
+    )
+    if read_state(options.data_dir) is not None:
+        say("a lab is already up here: stopping it first")
+        lab_down(options.data_dir, say)
+    _refuse_taken_endpoints(province)
+
+    lab_dir = lab_dir_of(options.data_dir)
+    shutil.rmtree(lab_dir / "shards", ignore_errors=True)
+    # Private: the data files are named after the communities, and province.json lists them.
+    lab_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    lab_dir.chmod(0o700)
+    inventory_path = write_inventory(lab_dir, province)
+    credentials_path = write_credentials(lab_dir, province)
+    province_path = write_province(lab_dir, province)
+    shard_devices = plan_shards(province, options.devices_per_shard, options.max_shards)
+    processes, varbinds = _prepare_shards(lab_dir, province, shard_devices)
+    say(f"wrote {varbinds} varbinds for {len(province.devices)} agents")
+    say(f"starting {len(processes)} snmpsim shards")
+    shards = _launch(processes, shard_devices)
+    state = LabState(
+        options=options,
+        started_at=datetime.now(UTC),
+        lab_dir=lab_dir,
+        inventory_path=inventory_path,
+        credentials_path=credentials_path,
+        province_path=province_path,
+        shards=shards,
+        devices=len(province.devices),
+        interfaces=province.interface_count(),
+        links=len(province.links),
+        varbinds=varbinds,
+        startup_s=0.0,
+    )
+    # Recorded before waiting, so `lab down` finds the processes even if this call dies now.
+    write_state(state)
+    _wait_all_ready(processes, options, say)
+    state = state.model_copy(update={"startup_s": round(time.monotonic() - began, 3)})
+    write_state(state)
+    say(f"lab up: {state.devices} agents on {len(shards)} shards in {state.startup_s:.1f} s")
+    return state
+
+
+def lab_down(data_dir: Path, progress: Progress | None = None) -> LabDownReport:
+    """Stop every responder lab.json records (those already dead are reported) and remove it.
+
+    A recorded pid is signalled only while it is still that shard's responder, so a pid reused
+    by another program after a reboot is left alone.
+    """
+    say = progress or _quiet
+    state = read_state(data_dir)
+    if state is None:
+        say("no lab is recorded here: nothing to stop")
+        return LabDownReport(was_recorded=False)
+    stopped: list[int] = []
+    gone: list[int] = []
+    for shard in state.shards:
+        if stop_pid(shard.pid, shard.data_dir):
+            stopped.append(shard.pid)
+        else:
+            gone.append(shard.pid)
+    remove_state(data_dir)
+    say(f"lab down: stopped {len(stopped)} snmpsim processes ({len(gone)} were already gone)")
+    return LabDownReport(True, tuple(stopped), tuple(gone))
+
+
+def lab_status(data_dir: Path, progress: Progress | None = None) -> LabStatusReport:
+    """Per shard: is its responder alive, how many of its endpoints does it hold; and totals."""
+    say = progress or _quiet
+    state = read_state(data_dir)
+    if state is None:
+        say("no lab is recorded here")
+        return LabStatusReport(state=None)
+    shards = []
+    for shard in state.shards:
+        alive = responder_alive(shard.pid, shard.data_dir)
+        bound = udp_endpoints_of(shard.pid) if alive else set()
+        wanted = {(IPv4Address(host), port) for host, port in shard.endpoints}
+        shards.append(
+            ShardStatus(
+                index=shard.index,
+                pid=shard.pid,
+                alive=alive,
+                endpoints_bound=len(wanted & bound),
+                endpoints_total=len(wanted),
+                devices=len(shard.devices),
+                log_tail=None if alive else log_tail(shard.work_dir),
+            )
+        )
+    report = LabStatusReport(state=state, shards=tuple(shards))
+    say(
+        f"{report.shards_alive}/{len(shards)} shards alive, "
+        f"{report.endpoints_bound}/{report.endpoints_total} endpoints bound"
+    )
+    return report
+
+
+def plan_shards(province: Province, devices_per_shard: int, max_shards: int) -> list[list[str]]:
+    """Device ids per shard: ceil(devices / per-shard) shards, capped; balanced by interfaces.
+
+    Work grows with interfaces (a core has three times a county's), so the largest devices are
+    dealt first, each to the lightest shard; each shard then lists its devices in province order.
+    """
+    count = max(1, min(max_shards, math.ceil(len(province.devices) / devices_per_shard)))
+    loads = [0] * count
+    members: list[list[int]] = [[] for _ in range(count)]
+    order = sorted(
+        range(len(province.devices)), key=lambda i: (-len(province.devices[i].interfaces), i)
+    )
+    for position in order:
+        lightest = min(range(count), key=lambda s: (loads[s], len(members[s]), s))
+        members[lightest].append(position)
+        loads[lightest] += len(province.devices[position].interfaces)
+    return [[province.devices[i].id for i in sorted(shard)] for shard in members if shard]
+
+
+def _prepare_shards(
+    lab_dir: Path, province: Province, shard_devices: list[list[str]]
+) -> tuple[list[SnmpsimProcess], int]:
+    """Each shard's data directory, holding only its devices' files; and the varbinds written."""
+    processes: list[SnmpsimProcess] = []
+    varbinds = 0
+    devices = province.device_by_id()
+    for index, device_ids in enumerate(shard_devices):
+        shard_dir = lab_dir / "shards" / f"{index:02d}"
+        varbinds += write_agent_data(shard_dir / "data", province, device_ids)
+        endpoints = [(devices[d].address, devices[d].port) for d in device_ids]
+        processes.append(SnmpsimProcess(shard_dir / "data", endpoints, shard_dir))
+    return processes, varbinds
+
+
+def _launch(
+    processes: list[SnmpsimProcess], shard_devices: list[list[str]]
+) -> tuple[ShardState, ...]:
+    """Start every responder (they start up in parallel); all or none."""
+    try:
+        pids = [process.launch() for process in processes]
+    except LabError:
+        for process in processes:
+            process.stop()
+        raise
+    return tuple(
+        ShardState(
+            index=index,
+            pid=pid,
+            data_dir=process.data_dir,
+            work_dir=process.work_dir,
+            endpoints=tuple(process.endpoints),
+            devices=tuple(shard_devices[index]),
+        )
+        for index, (process, pid) in enumerate(zip(processes, pids, strict=True))
+    )
+
+
+def _refuse_taken_endpoints(province: Province) -> None:
+    taken = bound_udp_endpoints()
+    clashes = [d for d in province.devices if (IPv4Address(d.address), d.port) in taken]
+    if clashes:
+        shown = ", ".join(f"{d.address}:{d.port}" for d in clashes[:5])
+        more = f" and {len(clashes) - 5} more" if len(clashes) > 5 else ""
+        raise LabError(
+            f"address already in use: {shown}{more} (another lab or agent holds it); "
+            "stop it, or choose another network or port"
+        )
+
+
+def _wait_all_ready(processes: list[SnmpsimProcess], options: LabOptions, say: Progress) -> None:
+    deadline = time.monotonic() + options.ready_timeout_s
+    for index, process in enumerate(processes):
+        try:
+            process.wait_ready(max(0.1, deadline - time.monotonic()))
+        except LabError as exc:
+            for other in processes:
+                other.stop()
+            remove_state(options.data_dir)
+            raise LabError(f"shard {index:02d} failed to start: {exc}") from None
+        say(f"shard {index:02d} ready ({len(process.endpoints)} agents)")
+
+
+def _quiet(_message: str) -> None:
+    """Progress nobody asked to see."""

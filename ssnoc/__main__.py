@@ -1,0 +1,3 @@
+from ssnoc.cli import main
+
+main()

@@ -1,0 +1,98 @@
+"""The NOC server: the SNMP poller, store compaction and the HTTP API in one asyncio loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from pathlib import Path
+
+import uvicorn
+
+from api.app import ApiApp, create_app
+from api.deps import ApiServices
+from collectors.snmp.device_reader import ProfileDeviceReader
+from collectors.snmp.poller import SnmpPoller
+from collectors.store_sink import StoreSink
+from ssnoc import __version__
+from ssnoc.wiring import LoadedInventory, Noc, make_transport
+
+log = logging.getLogger(__name__)
+
+COMPACT_EVERY_S = 600.0
+
+
+def build_api(noc: Noc) -> ApiApp:
+    """The API over this process's stores."""
+    services = ApiServices(
+        state=noc.state,
+        metrics=noc.metrics,
+        clock=noc.clock,
+        api_token=noc.settings.api_token,
+        version=__version__,
+    )
+    return create_app(services)
+
+
+def build_poller(noc: Noc, loaded: LoadedInventory) -> SnmpPoller:
+    transport = make_transport(noc.settings.poll.transport)
+    sink = StoreSink(noc.state, noc.metrics, noc.events)
+    poller = SnmpPoller(transport, ProfileDeviceReader(), sink, noc.clock, noc.settings.poll)
+    poller.set_targets(loaded.targets)
+    return poller
+
+
+def pid_file(noc: Noc) -> Path:
+    return noc.settings.data_dir / "server.pid"
+
+
+async def run_server(noc: Noc, loaded: LoadedInventory) -> None:
+    """Serve until interrupted (SIGINT/SIGTERM): poll, compact, answer the API."""
+    report = noc.state.sync_inventory(loaded.inventory)
+    log.info(
+        "inventory: %d regions, %d devices (%d new, %d removed), %d links",
+        report.regions,
+        len(loaded.inventory.devices),
+        len(report.devices_added),
+        len(report.devices_removed),
+        report.links,
+    )
+    for device_id, reason in loaded.skipped.items():
+        log.warning("not polling %s: %s", device_id, reason)
+    poller = build_poller(noc, loaded)
+    settings = noc.settings
+    config = uvicorn.Config(
+        build_api(noc),
+        host=settings.api.host,
+        port=settings.api.port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
+    server = uvicorn.Server(config)
+    stop = asyncio.Event()
+    pid_path = pid_file(noc)
+    pid_path.write_text(str(os.getpid()))
+    polling = asyncio.create_task(poller.run(stop), name="poller")
+    compacting = asyncio.create_task(_compact_periodically(noc, stop), name="compaction")
+    try:
+        await server.serve()
+    finally:
+        stop.set()
+        await asyncio.gather(polling, compacting, return_exceptions=True)
+        await poller.close()
+        with contextlib.suppress(FileNotFoundError):
+            pid_path.unlink()
+
+
+async def _compact_periodically(noc: Noc, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=COMPACT_EVERY_S)
+        if stop.is_set():
+            return
+        try:
+            report = await asyncio.to_thread(noc.metrics.compact, noc.clock.now())
+            log.info("metric store compacted: %s", report)
+        except Exception:  # a task boundary: compaction failing must not stop polling
+            log.exception("metric store compaction failed")

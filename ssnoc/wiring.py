@@ -1,0 +1,129 @@
+"""The composition root: settings → stores → collectors → API, assembled in one place.
+
+Nothing below this package constructs its own dependencies; everything is handed in here. The
+console and the server are both built from :class:`Noc`, so an embedded console (in-process API)
+and a deployed one (API over HTTP) run the same code.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from collectors.snmp.readings import PollTarget
+from collectors.snmp.transport import SnmpTarget, SnmpTransport
+from core.clock import Clock, SystemClock
+from core.credentials import Credentials, load_credentials
+from core.errors import CredentialError, NocError
+from core.events import EventBus
+from core.inventory import load_inventory
+from core.metrics.sqlite_store import SqliteMetricStore
+from core.metrics.store import MetricStore
+from core.model import Inventory
+from core.settings import Settings
+from core.state.db import migrate_to_head, open_state_engine
+from core.state.repository import StateRepository
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Noc:
+    """The assembled stores and services of one process."""
+
+    settings: Settings
+    clock: Clock
+    engine: Engine
+    state: StateRepository
+    metrics: MetricStore
+    events: EventBus = field(default_factory=EventBus)
+
+    def close(self) -> None:
+        self.metrics.close()
+        self.engine.dispose()
+
+
+def open_noc(settings: Settings, clock: Clock | None = None) -> Noc:
+    """Open (and migrate) the state DB and the metric store named by ``settings``."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = open_state_engine(settings.resolved_state_db_url)
+    migrate_to_head(engine)
+    metrics = SqliteMetricStore(settings.resolved_metric_db_path, settings.retention)
+    return Noc(
+        settings=settings,
+        clock=clock or SystemClock(),
+        engine=engine,
+        state=StateRepository(engine),
+        metrics=metrics,
+    )
+
+
+@dataclass(frozen=True)
+class LoadedInventory:
+    inventory: Inventory
+    credentials: Credentials
+    targets: list[PollTarget]
+    skipped: dict[str, str]
+    """Devices that cannot be polled, and why (e.g. a credential that does not exist)."""
+
+
+def load_network(settings: Settings, inventory_path: Path | None = None) -> LoadedInventory:
+    """Read the inventory and the credentials and turn them into poll targets."""
+    inventory = load_inventory(inventory_path or settings.resolved_inventory_path)
+    credentials_path = settings.resolved_credentials_path
+    credentials = load_credentials(credentials_path) if credentials_path.exists() else Credentials()
+    targets, skipped = poll_targets(inventory, credentials, settings)
+    return LoadedInventory(inventory, credentials, targets, skipped)
+
+
+def poll_targets(
+    inventory: Inventory, credentials: Credentials, settings: Settings
+) -> tuple[list[PollTarget], dict[str, str]]:
+    """One target per device with SNMP access; a device whose credential is missing is skipped
+    with its reason, and the rest are polled."""
+    sites = inventory.site_by_id()
+    targets: list[PollTarget] = []
+    skipped: dict[str, str] = {}
+    poll = settings.poll
+    for device in inventory.devices:
+        if device.snmp is None:
+            continue
+        try:
+            credential = credentials.snmp(device.snmp.credential)
+        except CredentialError as exc:
+            skipped[device.id] = str(exc)
+            continue
+        snmp = SnmpTarget(
+            host=str(device.address),
+            port=device.snmp.port,
+            credential=credential,
+            timeout_s=device.snmp.timeout_s or poll.timeout_s,
+            retries=device.snmp.retries if device.snmp.retries is not None else poll.retries,
+            name=device.id,
+        )
+        targets.append(
+            PollTarget(
+                device_id=device.id,
+                region=sites[device.site].region,
+                platform=device.platform,
+                snmp=snmp,
+                interval_s=device.snmp.interval_s or poll.interval_s,
+            )
+        )
+    return targets, skipped
+
+
+def make_transport(kind: str) -> SnmpTransport:
+    """The SNMP transport named in the settings."""
+    if kind == "gufo":
+        from collectors.snmp.gufo_transport import GufoTransport
+
+        return GufoTransport()
+    if kind == "pysnmp":
+        from collectors.snmp.pysnmp_transport import PysnmpTransport
+
+        return PysnmpTransport()
+    raise NocError(f"unknown SNMP transport {kind!r}: use gufo or pysnmp")

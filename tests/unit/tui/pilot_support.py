@@ -1,0 +1,32 @@
+"""Waiting for the console to finish what it started, without sleeping."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from tui.app import NocConsole
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Until no worker runs and no message is pending (a finished load may start another)."""
+    app = pilot.app
+    assert isinstance(app, NocConsole)
+    for _ in range(20):
+        await pilot.pause()
+        if not any(worker.is_running or worker.state.name == "PENDING" for worker in app.workers):
+            await pilot.pause()
+            if not any(worker.is_running for worker in app.workers):
+                return
+        await app.workers.wait_for_complete()
+    raise AssertionError("the console kept working: workers never settled")
+
+
+def text_of(widget: Static) -> str:
+    """What a Static shows, as plain text (its content may be any Rich renderable)."""
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(widget.content)
+    return console.export_text()

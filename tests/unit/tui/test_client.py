@@ -1,0 +1,116 @@
+"""The console's API client: typed answers, and every failure as ApiError with a clear message."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from api.app import create_app
+from core.model import Status
+from core.state.repository import StateRepository
+from core.state.views import DeviceDetail
+from tests.unit.api.fakes import FakeMetricStore
+from tests.unit.api.scenario import NOW, services
+from tests.unit.tui.conftest import client_for
+from tui.client import ApiError, ApiUnavailable, NocApiClient
+
+
+async def test_typed_answers_from_the_real_api(api: FastAPI) -> None:
+    client = client_for(api)
+    health = await client.health()
+    assert health.time == NOW
+    assert health.devices.down == 1
+    (province,) = await client.region_tree()
+    assert province.children[0].name == "广州市"
+    assert (await client.region("440104")).status is Status.UP
+    devices = await client.devices(region="440100", status=Status.DOWN)
+    assert [d.id for d in devices] == ["gz-liwan-acc1"]
+    assert [d.id for d in await client.devices(text="越秀")] == ["gz-yuexiu-acc1"]
+    detail = await client.device("gz-core1")
+    assert isinstance(detail, DeviceDetail)
+    assert detail.interfaces[0].in_bps == 2.4e9
+    assert len(await client.interfaces("gz-core1")) == 3
+
+
+async def test_not_found_carries_the_apis_message(api: FastAPI) -> None:
+    with pytest.raises(ApiError) as caught:
+        await client_for(api).device("gz-core9")
+    assert caught.value.not_found
+    assert str(caught.value) == "no device 'gz-core9'"
+    assert not isinstance(caught.value, ApiUnavailable)
+
+
+async def test_wrong_token_says_so(state: StateRepository) -> None:
+    app = create_app(services(state, FakeMetricStore(), token="right"))
+    http = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://ssnoc.test",
+        headers={"Authorization": "Bearer wrong"},
+    )
+    with pytest.raises(ApiError) as caught:
+        await NocApiClient(http).region_tree()
+    assert (caught.value.status, caught.value.code) == (401, "unauthorized")
+    assert str(caught.value) == "wrong API token"
+
+
+def client_answering(handler: Callable[[httpx.Request], httpx.Response]) -> NocApiClient:
+    return NocApiClient(
+        httpx.AsyncClient(
+            transport=httpx.MockTransport(handler), base_url="http://noc.example:8480"
+        )
+    )
+
+
+def refuse(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+
+
+def time_out(request: httpx.Request) -> httpx.Response:
+    raise httpx.ReadTimeout("timed out", request=request)
+
+
+async def test_unreachable_api_is_api_unavailable() -> None:
+    with pytest.raises(ApiUnavailable, match=r"cannot reach the API at http://noc.example:8480"):
+        await client_answering(refuse).health()
+
+
+async def test_timeout_is_api_unavailable() -> None:
+    with pytest.raises(ApiUnavailable, match="did not answer in time"):
+        await client_answering(time_out).devices()
+
+
+async def test_store_down_is_api_unavailable_with_the_apis_message() -> None:
+    body = {"error": {"code": "store_unavailable", "message": "state DB: locked"}}
+    client = client_answering(lambda _: httpx.Response(503, json=body))
+    with pytest.raises(ApiUnavailable, match="state DB: locked") as caught:
+        await client.region_tree()
+    assert caught.value.code == "store_unavailable"
+
+
+async def test_an_error_without_json_still_reads_well() -> None:
+    client = client_answering(lambda _: httpx.Response(500, text="<html>oops</html>"))
+    with pytest.raises(ApiError, match="HTTP 500 Internal Server Error"):
+        await client.health()
+
+
+async def test_an_unexpected_answer_is_an_api_error_not_a_validation_error() -> None:
+    client = client_answering(lambda _: httpx.Response(200, json={"status": "ok"}))
+    with pytest.raises(ApiError, match="something unexpected") as caught:
+        await client.health()
+    assert caught.value.code == "unexpected_answer"
+
+
+async def test_filters_become_query_parameters() -> None:
+    seen: list[httpx.URL] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url)
+        return httpx.Response(200, json=[])
+
+    await client_answering(record).devices(region="440100", status=Status.DEGRADED, text="gz")
+    await client_answering(record).devices()
+    assert dict(seen[0].params) == {"region": "440100", "status": "degraded", "q": "gz"}
+    assert dict(seen[1].params) == {}

@@ -1,0 +1,88 @@
+"""``?``: every key and command, k9s style, on one page."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from core.model import Status
+from tui.commands import USAGE
+from tui.palette import STATUS_MARK, STATUS_STYLE
+
+KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "everywhere",
+        (
+            ("?", "this help"),
+            (":", "command mode (see below)"),
+            ("r", "refresh now"),
+            ("/", "filter the table as you type; Enter keeps it, Esc clears it"),
+            ("escape", "back (or clear the filter first)"),
+            ("q  ctrl+c", "quit"),
+        ),
+    ),
+    (
+        "moving",
+        (
+            ("j  down", "next row"),
+            ("k  up", "previous row"),
+            ("tab  shift+tab", "next / previous pane"),
+            ("enter", "open the device (table) · open or close the region (tree)"),
+            ("space", "open or close the region (tree)"),
+        ),
+    ),
+)
+
+
+def help_text() -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold cyan", no_wrap=True, min_width=16)
+    table.add_column()
+    for title, rows in KEYS:
+        table.add_row(Text(title, style="bold underline"), "")
+        for key, meaning in rows:
+            table.add_row(key, meaning)
+        table.add_row("", "")
+    table.add_row(Text("commands", style="bold underline"), "")
+    for usage, meaning in USAGE:
+        table.add_row(f":{usage}", meaning)
+    table.add_row("", "")
+    table.add_row(Text("status", style="bold underline"), "")
+    for status in Status:
+        table.add_row(
+            Text(f"{STATUS_MARK} {status.value}", style=STATUS_STYLE[status]), _MEANING[status]
+        )
+    return table
+
+
+_MEANING = {
+    Status.UP: "answers, every linked interface up",
+    Status.DEGRADED: "answers, but an enabled linked interface is down",
+    Status.DOWN: "does not answer",
+    Status.UNKNOWN: "not polled yet",
+}
+
+
+class HelpScreen(ModalScreen[None]):
+    CSS_PATH = "help.tcss"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss", "Close"),
+        Binding("question_mark", "dismiss", "Close", show=False),
+        Binding("q", "dismiss", "Close", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help"):
+            yield Static(help_text(), id="help-keys")
+
+    def on_mount(self) -> None:
+        self.query_one("#help").border_title = "keys"
+        self.query_one("#help").border_subtitle = "escape closes"
