@@ -1,0 +1,202 @@
+"""What a newcomer does, end to end: `ssnoc lab up`, `ssnoc serve`, then the API and the console.
+
+Real processes, real agents, a real HTTP server; the console drives the server over HTTP as
+`ssnoc up` makes it do. The poll interval is short so the test does not wait long; what it checks
+is the promise of `make run`: within one polling interval every region has a live status and every
+device's linked interfaces have live rates.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from core.credentials import SnmpV2cCredential, load_credentials
+from core.inventory import load_inventory
+from tests.conftest import SHARED
+from tests.support.addresses import fresh_address, fresh_block
+from tests.unit.tui.pilot_support import settle
+from tui.app import NocConsole
+from tui.client import NocApiClient
+from tui.screens.device import DeviceScreen
+from tui.widgets.device_table import DeviceTable
+from tui.widgets.interface_table import InterfaceTable
+from tui.widgets.region_tree import RegionTree
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+
+INTERVAL_S = 4.0
+
+
+def free_port(host: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def ssnoc(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ssnoc", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def wait_for(condition: Any, timeout_s: float, what: str) -> Any:
+    """Ask ``condition`` until it returns something truthy; fail naming ``what`` at the deadline."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} did not happen within {timeout_s:g} s")
+        time.sleep(0.25)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    data_dir = tmp_path_factory.mktemp("var")
+    host = fresh_address()
+    port = free_port(host)
+    env = dict(
+        os.environ,
+        SSNOC_DATA_DIR=str(data_dir),
+        SSNOC_API__HOST=host,
+        SSNOC_API__PORT=str(port),
+        SSNOC_POLL__INTERVAL_S=str(INTERVAL_S),
+    )
+    env.pop("SSNOC_CONFIG", None)
+    divisions = str(SHARED / "data" / "guangdong_divisions.json")
+    up = ssnoc("lab", "up", "--size", "small", "--network", fresh_block(),
+               "--divisions", divisions, env=env)  # fmt: skip
+    assert up.returncode == 0, up.stderr
+    log = (data_dir / "server.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ssnoc", "serve"], env=env, stdout=log, stderr=log
+    )
+    url = f"http://{host}:{port}"
+    try:
+        wait_for(lambda: _answers(url), 30, "the API answering")
+        yield url, env
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+        ssnoc("lab", "down", env=env)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_within_one_interval_every_region_is_live_and_links_have_rates(
+    server: tuple[str, dict[str, str]],
+) -> None:
+    url, _ = server
+    started = time.monotonic()
+
+    def all_polled_with_rates() -> list[dict[str, Any]] | None:
+        devices = httpx.get(f"{url}/api/v1/devices", timeout=5).json()
+        details = [httpx.get(f"{url}/api/v1/devices/{d['id']}", timeout=5).json() for d in devices]
+        for detail in details:
+            linked = [i for i in detail["interfaces"] if i["link"]]
+            if detail["status"] != "up" or not linked:
+                return None
+            if any(i["in_bps"] is None for i in linked):
+                return None
+        return details
+
+    details = wait_for(all_polled_with_rates, 3 * INTERVAL_S + 10, "rates on every linked port")
+    assert time.monotonic() - started < 3 * INTERVAL_S + 10
+    assert len(details) == 10
+    assert all(d["identity"]["os"] for d in details)
+    tree = httpx.get(f"{url}/api/v1/regions", timeout=5).json()
+    (province,) = tree
+    assert province["status"] == "up"
+    assert province["devices"]["up"] == 10
+    assert all(city["status"] == "up" for city in province["children"])
+    # A metric range over the last minute exists for a linked port.
+    detail = details[0]
+    port = next(i for i in detail["interfaces"] if i["link"])
+    series = httpx.get(
+        f"{url}/api/v1/metrics/query_range",
+        params={
+            "name": "interface_in_bps",
+            "match": [f"device:{detail['id']}", f"if_index:{port['if_index']}"],
+            "start": str(time.time() - 120),
+            "end": str(time.time() + 1),
+            "step": "5",
+        },
+        timeout=5,
+    )
+    assert series.status_code == 200, series.text
+    assert series.json()["series"][0]["points"]
+
+
+def test_lab_status_inventory_check_and_a_probe_of_a_lab_device(
+    server: tuple[str, dict[str, str]],
+) -> None:
+    _, env = server
+    status = ssnoc("lab", "status", env=env)
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert "10 devices" in status.stdout
+    inventory_check = ssnoc("inventory", "check", env=env)
+    assert inventory_check.returncode == 0, inventory_check.stderr
+    assert "10 devices to poll" in inventory_check.stdout
+
+    inventory = load_inventory(Path(env["SSNOC_DATA_DIR"]) / "lab" / "inventory.yaml")
+    credentials = load_credentials(Path(env["SSNOC_DATA_DIR"]) / "lab" / "credentials.yaml")
+    device = inventory.devices[0]
+    assert device.snmp is not None
+    credential = credentials.snmp(device.snmp.credential)
+    assert isinstance(credential, SnmpV2cCredential)
+    probe_env = dict(env, SSNOC_SNMP_COMMUNITY=credential.community.get_secret_value())
+    probe = ssnoc("snmp", "probe", f"{device.address}:{device.snmp.port}", "--json", env=probe_env)
+    assert probe.returncode == 0, probe.stderr
+    report = json.loads(probe.stdout)
+    assert report["device"]["sysName"] == device.name
+    assert report["device"]["os"] == "vrp"
+    assert any(i["ifHCInOctets"] for i in report["interfaces"])
+
+
+async def test_the_console_over_http_shows_the_live_province(
+    server: tuple[str, dict[str, str]],
+) -> None:
+    url, _ = server
+    async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+        app = NocConsole(NocApiClient(http), refresh_interval_s=3600)
+        async with app.run_test(size=(160, 40)) as pilot:
+            await settle(pilot)
+            regions = app.province.query_one(RegionTree)
+            assert regions.node_for("440000") is not None
+            table = app.province.query_one(DeviceTable)
+            assert len(table.shown_keys) == 10
+            await pilot.press("enter")
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, DeviceScreen)
+            interfaces = screen.query_one(InterfaceTable)
+            assert interfaces.shown_keys
+            rates = [interfaces.get_cell(key, "in") for key in interfaces.shown_keys]
+            assert any(str(getattr(r, "plain", r)).endswith("b/s") for r in rates)
