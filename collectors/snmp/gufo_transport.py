@@ -38,7 +38,7 @@ import ipaddress
 import socket
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TypeVar
@@ -61,8 +61,14 @@ T = TypeVar("T")
 DEFAULT_MAX_SESSIONS = 4096
 """Sessions (sockets) kept open; the least recently used is dropped beyond this."""
 
-DEFAULT_MAX_OIDS_PER_GET = 32
-"""Varbinds per GET request: below snmpsim's 64 and small enough that no agent answers tooBig."""
+DEFAULT_MAX_OIDS_PER_GET = 64
+"""Varbinds per GET request at most (snmpsim's cap). Requests, not varbinds, are what a Python
+client pays for; an agent whose answers are smaller (Cisco IOS allows 1,500 bytes by default,
+about 55 counters) answers tooBig, which gufo hides as an empty answer: the transport then halves
+the request and remembers the size that worked for that agent."""
+
+MIN_OIDS_PER_GET = 4
+"""Below this an empty answer is taken at its word: the instances do not exist."""
 
 RECEIVE_LIMIT_BYTES = 4080
 """gufo-snmp 0.13's fixed receive buffer: a longer answer is cut and fails to decode."""
@@ -118,12 +124,15 @@ class GufoTransport:
         self._max_oids = max_oids_per_get
         self._monotonic = monotonic
         self._sessions: OrderedDict[_SessionKey, _Session] = OrderedDict()
+        self._oids_per_get: dict[tuple[str, int], int] = {}
+        """Per agent: the largest GET that was answered, once a larger one came back empty."""
 
     async def get(self, target: SnmpTarget, oids: Sequence[str]) -> dict[str, SnmpValue]:
         wanted = list(dict.fromkeys(oids))
         result: dict[str, SnmpValue] = {}
-        for start in range(0, len(wanted), self._max_oids):
-            await self._get_chunk(target, wanted[start : start + self._max_oids], result)
+        size = self._oids_per_get.get((target.host, target.port), self._max_oids)
+        for start in range(0, len(wanted), size):
+            await self._get_chunk(target, wanted[start : start + size], result)
         return result
 
     async def walk(self, target: SnmpTarget, root: str, max_repetitions: int = 25) -> list[VarBind]:
@@ -149,6 +158,17 @@ class GufoTransport:
             half = len(chunk) // 2
             await self._get_chunk(target, chunk[:half], result)
             await self._get_chunk(target, chunk[half:], result)
+            return
+        if not values and len(chunk) >= 2 * MIN_OIDS_PER_GET:
+            # Empty: either none of these exist, or the agent said tooBig (gufo hides the error
+            # status). Ask for each half; if that brings answers, this agent's limit is lower.
+            half = len(chunk) // 2
+            before = len(result)
+            await self._get_chunk(target, chunk[:half], result)
+            await self._get_chunk(target, chunk[half:], result)
+            if len(result) > before:
+                agent = (target.host, target.port)
+                self._oids_per_get[agent] = min(self._oids_per_get.get(agent, half), half)
             return
         asked = set(chunk)
         for oid, value in values.items():
@@ -307,9 +327,7 @@ async def _walk(
     failures = 0
     while True:
         try:
-            oid, value = await iterator.__anext__()
-        except StopAsyncIteration:
-            return result
+            batch = await _next_response(iterator)
         except TimeoutError as exc:
             failures += 1
             if failures < tries:
@@ -317,19 +335,51 @@ async def _walk(
             if _refused(exc):
                 raise DeviceUnreachable(target.label, "port unreachable (ICMP)") from exc
             raise DeviceTimeout(target.label, _timeout_reason(target, tries)) from exc
+        if not batch:
+            return result
         failures = 0
-        # gufo guarantees the OID is inside the subtree; only the tail below root needs parsing.
-        if not oid.startswith(prefix):
-            raise MalformedResponse(target.label, f"walk of {root}: {oid} is outside the subtree")
-        key = tuple(map(int, oid[cut:].split(".")))
-        if key <= last:
+        # gufo continues each request from the last OID of the previous answer, so an agent that
+        # loops shows at the boundary between answers: checking there is enough and cheap.
+        first_oid = batch[0][0]
+        for oid, _ in (batch[0], batch[-1]):
+            if not oid.startswith(prefix):
+                raise MalformedResponse(
+                    target.label, f"walk of {root}: {oid} is outside the subtree"
+                )
+        first = tuple(map(int, first_oid[cut:].split(".")))
+        if first <= last:
             raise MalformedResponse(
                 target.label,
-                f"walk of {root}: OIDs not increasing ({oid} after {result[-1][0]}): "
+                f"walk of {root}: OIDs not increasing ({first_oid} after {result[-1][0]}): "
                 "the agent loops",
             )
-        last = key
-        result.append((oid, _checked(target, oid, value)))
+        last = tuple(map(int, batch[-1][0][cut:].split(".")))
+        for oid, value in batch:
+            if not isinstance(value, int | bytes | str):
+                _checked(target, oid, value)
+        result.extend(batch)  # type: ignore[arg-type]  # values checked just above
+
+
+async def _next_response(iterator: AsyncIterator[tuple[str, object]]) -> list[tuple[str, object]]:
+    """Every varbind of the next GETBULK answer at once ([] at the end of the subtree).
+
+    gufo's iterator hands out one varbind per ``__anext__``: per varbind that is a coroutine
+    round trip, a third of a walk's CPU. Its answer is buffered whole, so after the first item
+    the rest is taken from the buffer directly (gufo is pinned to 0.13 for this).
+    """
+    try:
+        first = await iterator.__anext__()
+    except StopAsyncIteration:
+        return []
+    batch = [first]
+    buffer: list[tuple[str, object] | None] = getattr(iterator, "_buffer", [])
+    while buffer:
+        item = buffer[0]
+        if item is None:
+            break  # end of the subtree: leave the marker for the next __anext__
+        batch.append(item)
+        del buffer[0]
+    return batch
 
 
 def _checked(target: SnmpTarget, oid: str, value: object) -> SnmpValue:

@@ -109,13 +109,41 @@ async def get_many(
     return found
 
 
-async def read_health(
-    transport: SnmpTransport, target: SnmpTarget, profile: Profile
-) -> DeviceHealth:
-    """CPU, memory and uptime of one device, from the sources ``profile`` lists."""
+def health_columns(profile: Profile) -> list[str]:
+    """The table columns :func:`read_health` walks (CPU tables, memory pools)."""
+    columns: list[str] = []
+    for source in (*profile.health.cpu, *profile.health.memory):
+        columns += [c for c in (source.column, source.used, source.free) if c is not None]
+    return columns
+
+
+def health_scalar_oids(profile: Profile) -> list[str]:
+    """The plain OIDs :func:`read_health` GETs, so a poller can fetch them with other OIDs."""
     uptime_oids = [u.oid for u in profile.health.uptime]
-    scalars = [oid for s in profile.health.memory for oid in _scalars_of(s)]
-    fetched = await get_many(transport, target, [*uptime_oids, *scalars])
+    return [*uptime_oids, *(oid for s in profile.health.memory for oid in _scalars_of(s))]
+
+
+async def read_health(
+    transport: SnmpTransport,
+    target: SnmpTarget,
+    profile: Profile,
+    prefetched: Mapping[str, SnmpValue] | None = None,
+    *,
+    walk: bool = True,
+) -> DeviceHealth:
+    """CPU, memory and uptime of one device, from the sources ``profile`` lists.
+
+    ``prefetched`` holds the answers to :func:`health_scalar_oids` when the caller already asked
+    for them in its own GET (one request fewer per poll), and may hold rows of
+    :func:`health_columns` too (known instances, fetched by GET): those columns are not walked.
+    ``walk=False`` walks nothing at all: ``prefetched`` is all there is (a poller that knows a
+    device's tables, empty ones included).
+    """
+    fetched: Mapping[str, SnmpValue]
+    if prefetched is None:
+        fetched = await get_many(transport, target, health_scalar_oids(profile))
+    else:
+        fetched = prefetched
     uptime_s = next(
         (
             float(value) * u.scale
@@ -124,6 +152,8 @@ async def read_health(
         ),
         None,
     )
+    if not walk:
+        transport = _NoWalks(transport)
     cpu = await _first_percent(transport, target, profile.health.cpu, fetched)
     memory = await _first_percent(transport, target, profile.health.memory, fetched)
     return DeviceHealth(cpu_percent=cpu, memory_percent=memory, uptime_s=uptime_s)
@@ -153,18 +183,48 @@ async def _percent(
     fetched: Mapping[str, SnmpValue],
 ) -> float | None:
     if source.column is not None:
-        rows = _ints(value for _, value in await transport.walk(target, source.column))
+        walked = await _column(transport, target, source.column, fetched)
+        rows = _ints(value for _, value in walked)
         if not rows:
             return None
         return float(max(rows)) if source.reduce == "max" else fmean(rows)
     if source.used is not None and source.free is not None:
-        used = _by_index(await transport.walk(target, source.used), source.used)
-        free = _by_index(await transport.walk(target, source.free), source.free)
-        return used_free_percent(used, free)
+        used_rows = await _column(transport, target, source.used, fetched)
+        free_rows = await _column(transport, target, source.free, fetched)
+        return used_free_percent(
+            _by_index(used_rows, source.used), _by_index(free_rows, source.free)
+        )
     if source.total is not None:
         return unused_percent(fetched.get(source.total), [fetched.get(o) for o in source.unused])
     assert source.storage_type is not None
     return await _storage_percent(transport, target, source.storage_type)
+
+
+class _NoWalks:
+    """A transport whose walks find nothing: for health read only from prefetched values."""
+
+    def __init__(self, inner: SnmpTransport) -> None:
+        self._inner = inner
+
+    async def get(self, target: SnmpTarget, oids: Sequence[str]) -> dict[str, SnmpValue]:
+        return await self._inner.get(target, oids)
+
+    async def walk(
+        self, target: SnmpTarget, root: str, max_repetitions: int = 25
+    ) -> list[tuple[str, SnmpValue]]:
+        return []
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+async def _column(
+    transport: SnmpTransport, target: SnmpTarget, column: str, fetched: Mapping[str, SnmpValue]
+) -> list[tuple[str, SnmpValue]]:
+    """The column's rows: from ``fetched`` when the caller got them already, else walked."""
+    prefix = column + "."
+    known = [(oid, value) for oid, value in fetched.items() if oid.startswith(prefix)]
+    return known or await transport.walk(target, column)
 
 
 def used_free_percent(used: Mapping[str, int], free: Mapping[str, int]) -> float | None:

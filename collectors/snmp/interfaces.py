@@ -84,17 +84,25 @@ async def read_interfaces(
     target: SnmpTarget,
     scope: ReadScope = ReadScope.DISCOVERY,
     table: InterfaceTable | None = None,
+    max_repetitions: int = 25,
 ) -> list[InterfaceSnapshot]:
-    """Every interface of one device, in ifIndex order, with the columns ``scope`` needs."""
+    """Every interface of one device, in ifIndex order, with the columns ``scope`` needs.
+
+    A poller that knows how many interfaces a device has passes ``max_repetitions`` just above
+    that count, so each column comes back in one answer rather than two or three: requests, not
+    varbinds, are what a Python SNMP client pays for.
+    """
     table = table or default_profiles().interfaces
     counter_columns = {name for names in table.counters.values() for name in names}
     walked: dict[str, list[VarBind]] = {}
     for name, column in table.columns.items():
         if name in counter_columns or not _in_scope(column.scope, scope):
             continue
-        walked[name] = await transport.walk(target, column.oid)
+        walked[name] = await transport.walk(target, column.oid, max_repetitions)
     known = {i for name, rows in walked.items() for i in _indexes(rows, table.columns[name].oid)}
     for names in table.counters.values():
+        if not _in_scope(table.columns[names[0]].scope, scope):
+            continue
         for position, name in enumerate(names):
             if name in walked:
                 continue
@@ -103,7 +111,7 @@ async def read_interfaces(
             }
             if scope is not ReadScope.EVERYTHING and position > 0 and known and known <= covered:
                 break  # the preferred column already covers every interface
-            walked[name] = await transport.walk(target, table.columns[name].oid)
+            walked[name] = await transport.walk(target, table.columns[name].oid, max_repetitions)
     return build_interfaces(walked, table)
 
 
@@ -121,11 +129,17 @@ def build_interfaces(
     table = table or default_profiles().interfaces
     rows: dict[int, dict[str, SnmpValue]] = {}
     for name, varbinds in walked.items():
-        root = table.columns[name].oid
+        # The hot loop of every poll: one prefix test and one int() per varbind.
+        prefix = table.columns[name].oid + "."
+        cut = len(prefix)
         for oid, value in varbinds:
-            index = _index(oid, root)
-            if index is not None:
-                rows.setdefault(index, {})[name] = value
+            rest = oid[cut:]
+            if oid.startswith(prefix) and rest.isdigit():
+                index = int(rest)
+                row = rows.get(index)
+                if row is None:
+                    rows[index] = row = {}
+                row[name] = value
     return [_snapshot(index, rows[index], table) for index in sorted(rows)]
 
 
@@ -172,7 +186,11 @@ def _snapshot(index: int, row: Mapping[str, SnmpValue], table: InterfaceTable) -
 
 
 def _in_scope(column_scope: str, scope: ReadScope) -> bool:
-    return scope is not ReadScope.COUNTERS or column_scope == "counters"
+    if scope is ReadScope.EVERYTHING:
+        return True
+    if scope is ReadScope.DISCOVERY:
+        return column_scope != "probe"
+    return column_scope == "counters"
 
 
 def _index(oid: str, root: str) -> int | None:

@@ -17,9 +17,9 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from collectors.snmp.rates import CounterReading, RateCalculator
+from collectors.snmp.rates import RateCalculator
 from collectors.snmp.readings import (
     DeviceReader,
     DeviceReading,
@@ -63,7 +63,7 @@ class _DeviceSchedule:
     polls: int = 0
     failures: int = 0
     in_flight: bool = False
-    known_interfaces: dict[int, InterfaceObservation] = field(default_factory=dict)
+    known_interfaces: dict[int, _KnownInterface] = field(default_factory=dict)
 
 
 class SnmpPoller:
@@ -259,7 +259,9 @@ class SnmpPoller:
         if reading.interfaces is not None:
             if full:
                 schedule.known_interfaces = {
-                    s.observation.if_index: s.observation for s in reading.interfaces
+                    s.if_index: _KnownInterface.of(target.device_id, s.observation)
+                    for s in reading.interfaces
+                    if s.observation is not None
                 }
             interfaces = tuple(
                 self._interface_reading(target, schedule, s, at_s, reading.uptime_s, samples)
@@ -288,40 +290,48 @@ class SnmpPoller:
         uptime_s: float | None,
         out: list[Sample],
     ) -> InterfaceReading:
-        known = schedule.known_interfaces.get(sample.observation.if_index)
-        merged = _merge(known, sample.observation)
-        speed_octets = merged.speed_bps / 8 if merged.speed_bps else None
-        key = (target.device_id, merged.if_index)
-
-        def rate(counter: str, value: int | None, width: int, limit: float | None) -> float | None:
-            if value is None:
-                return None
-            reading = CounterReading(value, width, at_s, uptime_s)
-            return self._rates.rate((*key, counter), reading, limit)
-
-        in_octets = rate("in_octets", sample.in_octets, sample.octets_width_bits, speed_octets)
-        out_octets = rate("out_octets", sample.out_octets, sample.octets_width_bits, speed_octets)
-        in_errors = rate("in_errors", sample.in_errors, 32, None)
-        out_errors = rate("out_errors", sample.out_errors, 32, None)
-        labels = (
-            ("device", target.device_id),
-            ("if_index", str(merged.if_index)),
-            ("if_name", merged.name or merged.descr or str(merged.if_index)),
-        )
-        values = (
-            (names.INTERFACE_IN_BPS, None if in_octets is None else in_octets * 8),
-            (names.INTERFACE_OUT_BPS, None if out_octets is None else out_octets * 8),
-            (names.INTERFACE_IN_ERRORS_PER_S, in_errors),
-            (names.INTERFACE_OUT_ERRORS_PER_S, out_errors),
-            (names.INTERFACE_OPER_UP, 1.0 if merged.oper_status == "up" else 0.0),
-        )
-        for name, value in values:
+        # This runs for every interface of every poll: series keys, rate keys and the fields
+        # from the last full read are computed once per interface and reused.
+        known = schedule.known_interfaces.get(sample.if_index)
+        if known is None:  # appeared since the last full read: learn what we can of it
+            observation = sample.observation or InterfaceObservation(if_index=sample.if_index)
+            known = _KnownInterface.of(target.device_id, observation)
+            schedule.known_interfaces[sample.if_index] = known
+        fields = known.fields
+        admin = sample.admin_status or fields["admin_status"]
+        oper = sample.oper_status or fields["oper_status"]
+        rate_of = self._rates.rate_of
+        in_key, out_key, in_err_key, out_err_key = known.rate_keys
+        width = sample.octets_width_bits
+        limit = known.speed_octets
+        in_bps = out_bps = in_errors = out_errors = None
+        if sample.in_octets is not None:
+            octets = rate_of(in_key, sample.in_octets, width, at_s, uptime_s, limit)
+            in_bps = None if octets is None else octets * 8
+        if sample.out_octets is not None:
+            octets = rate_of(out_key, sample.out_octets, width, at_s, uptime_s, limit)
+            out_bps = None if octets is None else octets * 8
+        if sample.in_errors is not None:
+            in_errors = rate_of(in_err_key, sample.in_errors, 32, at_s, uptime_s)
+        if sample.out_errors is not None:
+            out_errors = rate_of(out_err_key, sample.out_errors, 32, at_s, uptime_s)
+        oper_up = 1.0 if oper == "up" else 0.0
+        for key, value in zip(
+            known.series_keys, (in_bps, out_bps, in_errors, out_errors, oper_up), strict=True
+        ):
             if value is not None:
-                out.append(Sample(SeriesKey(name, labels), at_s, value))
+                out.append(Sample(key, at_s, value))
         return InterfaceReading(
-            **merged.model_dump(),
-            in_bps=None if in_octets is None else in_octets * 8,
-            out_bps=None if out_octets is None else out_octets * 8,
+            sample.if_index,
+            fields["name"],
+            fields["descr"],
+            fields["alias"],
+            fields["if_type"],
+            fields["speed_bps"],
+            admin,
+            oper,
+            in_bps=in_bps,
+            out_bps=out_bps,
             in_errors_per_s=in_errors,
             out_errors_per_s=out_errors,
         )
@@ -343,9 +353,40 @@ class SnmpPoller:
         ]
 
 
-def _merge(known: InterfaceObservation | None, fresh: InterfaceObservation) -> InterfaceObservation:
-    """A counters-only read lacks names and types: take them from the last full read."""
-    if known is None:
-        return fresh
-    update = {k: v for k, v in fresh.model_dump().items() if v is not None}
-    return known.model_copy(update=update)
+@dataclass(frozen=True, slots=True)
+class _KnownInterface:
+    """What a full read said of one interface, with the keys its figures are stored under."""
+
+    observation: InterfaceObservation
+    fields: dict[str, Any]
+    speed_octets: float | None
+    series_keys: tuple[SeriesKey, ...]
+    rate_keys: tuple[tuple[str, int, str], ...]
+
+    @classmethod
+    def of(cls, device_id: str, observation: InterfaceObservation) -> _KnownInterface:
+        index = observation.if_index
+        labels = (
+            ("device", device_id),
+            ("if_index", str(index)),
+            ("if_name", observation.name or observation.descr or str(index)),
+        )
+        return cls(
+            observation=observation,
+            fields=dict(observation),
+            speed_octets=observation.speed_bps / 8 if observation.speed_bps else None,
+            series_keys=tuple(SeriesKey(name, labels) for name in _INTERFACE_SERIES),
+            rate_keys=tuple(
+                (device_id, index, counter)
+                for counter in ("in_octets", "out_octets", "in_errors", "out_errors")
+            ),
+        )
+
+
+_INTERFACE_SERIES = (
+    names.INTERFACE_IN_BPS,
+    names.INTERFACE_OUT_BPS,
+    names.INTERFACE_IN_ERRORS_PER_S,
+    names.INTERFACE_OUT_ERRORS_PER_S,
+    names.INTERFACE_OPER_UP,
+)

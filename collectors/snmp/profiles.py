@@ -271,8 +271,9 @@ CounterName = Literal[
 class InterfaceColumn(_Strict):
     oid: Oid
     kind: CounterKind
-    scope: Literal["discovery", "counters"]
-    """``counters`` columns are read on every poll; ``discovery`` ones on full reads only."""
+    scope: Literal["discovery", "counters", "probe"]
+    """``counters`` columns are read on every poll, ``discovery`` ones on full reads, ``probe`` ones
+    only when everything is asked for."""
 
 
 class InterfaceTable(_Strict):

@@ -58,22 +58,34 @@ class RateCalculator:
         ``max_per_s`` is the largest believable rate (e.g. the interface speed in octets/s); it
         decides whether a 32-bit counter that went down wrapped or was reset.
         """
-        previous = self._previous.get(key)
-        self._previous[key] = _Previous(
-            reading.value, reading.width_bits, reading.at_s, reading.uptime_s
+        return self.rate_of(
+            key, reading.value, reading.width_bits, reading.at_s, reading.uptime_s, max_per_s
         )
+
+    def rate_of(
+        self,
+        key: Hashable,
+        value: int,
+        width_bits: int,
+        at_s: float,
+        uptime_s: float | None,
+        max_per_s: float | None = None,
+    ) -> float | None:
+        """:meth:`rate` without building a :class:`CounterReading` (the poller's hot path)."""
+        previous = self._previous.get(key)
+        self._previous[key] = _Previous(value, width_bits, at_s, uptime_s)
         if previous is None:
             return None
-        elapsed_s = reading.at_s - previous.at_s
+        elapsed_s = at_s - previous.at_s
         if elapsed_s <= 0:
             return None
-        if previous.width_bits != reading.width_bits:
+        if previous.width_bits != width_bits:
             return None  # the device switched between 32- and 64-bit counters: no common base
-        if _restarted(previous.uptime_s, reading.uptime_s, elapsed_s):
+        if _restarted(previous.uptime_s, uptime_s, elapsed_s):
             return None
-        delta = reading.value - previous.value
+        delta = value - previous.value
         if delta < 0:
-            if reading.width_bits != 32:
+            if width_bits != 32:
                 return None  # a 64-bit counter does not wrap in one interval: it was reset
             delta += COUNTER32_MODULUS
             if max_per_s is not None and delta / elapsed_s > max_per_s * _SPEED_SLACK:

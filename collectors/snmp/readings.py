@@ -28,7 +28,11 @@ class PollTarget:
 class InterfaceSample:
     """One interface's state and raw counters at one read."""
 
-    observation: InterfaceObservation
+    if_index: int
+    admin_status: str | None = None
+    oper_status: str | None = None
+    observation: InterfaceObservation | None = None
+    """Names, type and speed: read on full reads only."""
     in_octets: int | None = None
     out_octets: int | None = None
     octets_width_bits: int = 64

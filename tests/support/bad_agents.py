@@ -144,6 +144,24 @@ def error_status_agent(status: int = 5, host: str | None = None) -> Iterator[Bad
         yield agent
 
 
+@contextmanager
+def small_answer_agent(max_varbinds: int, host: str | None = None) -> Iterator[BadAgent]:
+    """Answers a request of up to ``max_varbinds`` with INTEGER 7 for every OID, and a larger one
+    with tooBig (error-status 1), as an agent with a small maximum message size does."""
+
+    def reply(request: bytes) -> bytes | None:
+        parsed = parse_v2c_request_oids(request)
+        if parsed is None:
+            return None
+        community, request_id, oids = parsed
+        if len(oids) > max_varbinds:
+            return v2c_response(community, request_id, [(oids[0], _NULL)], error_status=1)
+        return v2c_response(community, request_id, [(oid, _integer(7)) for oid in oids])
+
+    with udp_agent(reply, host) as agent:
+        yield agent
+
+
 # --- just enough BER for the agents above ---------------------------------------------------
 
 
@@ -182,6 +200,31 @@ def parse_v2c_request(data: bytes) -> tuple[bytes, int, bytes] | None:
         _, pos, _ = _tlv(data, pos)  # first varbind
         _, _, end = _tlv(data, pos)
         return community, request_id, data[pos:end]
+    except IndexError:
+        return None
+
+
+def parse_v2c_request_oids(data: bytes) -> tuple[bytes, int, list[bytes]] | None:
+    """(community, request-id, every OID's encoded TLV) of a v1/v2c request; None if it is not."""
+    first = parse_v2c_request(data)
+    if first is None:
+        return None
+    community, request_id, _ = first
+    try:
+        _, pos, _ = _tlv(data, 0)
+        for _ in range(2):  # version, community
+            _, _, pos = _tlv(data, pos)
+        _, pos, _ = _tlv(data, pos)  # the PDU
+        for _ in range(3):  # request-id, error-status, error-index
+            _, _, pos = _tlv(data, pos)
+        _, pos, end = _tlv(data, pos)  # varbind list
+        oids: list[bytes] = []
+        while pos < end:
+            _, start, next_pos = _tlv(data, pos)
+            _, _, oid_end = _tlv(data, start)
+            oids.append(data[start:oid_end])
+            pos = next_pos
+        return community, request_id, oids
     except IndexError:
         return None
 

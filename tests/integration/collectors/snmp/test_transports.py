@@ -401,3 +401,19 @@ async def test_a_get_beyond_snmpsims_64_varbinds_is_whole(
     expected = {oid: recording[oid] for oid in descriptions}
     assert await gufo.get(snmpsim_vrp, descriptions) == expected
     assert await pysnmp.get(snmpsim_vrp, descriptions) == expected
+
+
+async def test_gufo_learns_an_agents_smaller_answers_from_empty_toobig_replies(
+    gufo: GufoTransport,
+) -> None:
+    # An agent that says tooBig above 20 varbinds: gufo hides the error status (an empty answer),
+    # so the transport halves its GETs until answers come, and keeps that size for the agent.
+    wanted = [f"1.3.6.1.2.1.31.1.1.1.6.{index}" for index in range(1, 61)]
+    with bad_agents.small_answer_agent(20) as small:
+        first = await gufo.get(v2c_target(small), wanted)
+        assert first == dict.fromkeys(wanted, 7)
+        asked_first = len(small.received)
+        second = await gufo.get(v2c_target(small), wanted)
+        assert second == first
+        # 60 OIDs in GETs of 15 (the learned size): 4 requests, none refused.
+        assert len(small.received) - asked_first == 4

@@ -57,9 +57,9 @@ class ScriptedReader:
         elapsed = self.clock.monotonic() - 1000.0
         observation = InterfaceObservation(
             if_index=1,
-            name="GigabitEthernet0/0/1" if full else None,
-            descr="GigabitEthernet0/0/1" if full else None,
-            speed_bps=1_000_000_000 if full else None,
+            name="GigabitEthernet0/0/1",
+            descr="GigabitEthernet0/0/1",
+            speed_bps=1_000_000_000,
             admin_status="up",
             oper_status="up",
         )
@@ -69,7 +69,16 @@ class ScriptedReader:
             uptime_s=5_000 + elapsed,
             cpu_percent=12.0,
             memory_percent=40.0,
-            interfaces=(InterfaceSample(observation, in_octets=octets, out_octets=octets // 2),),
+            interfaces=(
+                InterfaceSample(
+                    1,
+                    admin_status="up",
+                    oper_status="up",
+                    observation=observation if full else None,
+                    in_octets=octets,
+                    out_octets=octets // 2,
+                ),
+            ),
         )
 
 
