@@ -30,7 +30,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/lint-imports
+	$(BIN)/lint-imports --no-cache
 
 pytest: venv
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
