@@ -59,17 +59,25 @@ def clear_errors(command: Callable[P, R]) -> Callable[P, R]:
     return run
 
 
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        typer.echo(f"ssnoc {__version__}")
+        raise typer.Exit
+
+
 @app.callback()
 def root(
     config: Annotated[
         Path | None,
         typer.Option("--config", "-c", help="Settings file (TOML); default ./ssnoc.toml."),
     ] = None,
-    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version.", callback=_print_version, is_eager=True
+        ),
+    ] = False,
 ) -> None:
-    if version:
-        typer.echo(f"ssnoc {__version__}")
-        raise typer.Exit
     if config is not None:
         os.environ[CONFIG_ENV] = str(config)
 

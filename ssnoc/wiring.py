@@ -16,8 +16,8 @@ from sqlalchemy import Engine
 from collectors.snmp.readings import PollTarget
 from collectors.snmp.transport import SnmpTarget, SnmpTransport
 from core.clock import Clock, SystemClock
-from core.credentials import Credentials, load_credentials
-from core.errors import CredentialError, NocError
+from core.credentials import Credentials, credentials_file_is_private, load_credentials
+from core.errors import ConfigError, CredentialError, NocError
 from core.events import EventBus
 from core.inventory import load_inventory
 from core.metrics.sqlite_store import SqliteMetricStore
@@ -72,9 +72,22 @@ class LoadedInventory:
 
 def load_network(settings: Settings, inventory_path: Path | None = None) -> LoadedInventory:
     """Read the inventory and the credentials and turn them into poll targets."""
-    inventory = load_inventory(inventory_path or settings.resolved_inventory_path)
+    path = inventory_path or settings.resolved_inventory_path
+    if not path.exists() and inventory_path is None and settings.inventory_path is None:
+        raise ConfigError(
+            f"no inventory at {path}: run `ssnoc lab up` for the simulated province, "
+            "or set inventory_path in ssnoc.toml (or SSNOC_INVENTORY_PATH) for a real network"
+        )
+    inventory = load_inventory(path)
     credentials_path = settings.resolved_credentials_path
-    credentials = load_credentials(credentials_path) if credentials_path.exists() else Credentials()
+    credentials = Credentials()
+    if credentials_path.exists():
+        if not credentials_file_is_private(credentials_path):
+            log.warning(
+                "%s is readable by other users: chmod 600 it (it holds device secrets)",
+                credentials_path,
+            )
+        credentials = load_credentials(credentials_path)
     targets, skipped = poll_targets(inventory, credentials, settings)
     return LoadedInventory(inventory, credentials, targets, skipped)
 

@@ -33,7 +33,8 @@ from tui.widgets.device_table import DeviceTable
 from tui.widgets.interface_table import InterfaceTable
 from tui.widgets.region_tree import RegionTree
 
-pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+# One lab and one server for the module: its tests run on one xdist worker, in order.
+pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.xdist_group("e2e-province")]
 
 INTERVAL_S = 4.0
 
@@ -180,10 +181,21 @@ def test_lab_status_inventory_check_and_a_probe_of_a_lab_device(
     assert any(i["ifHCInOctets"] for i in report["interfaces"])
 
 
-async def test_the_console_over_http_shows_the_live_province(
-    server: tuple[str, dict[str, str]],
-) -> None:
+@pytest.fixture
+def polled(server: tuple[str, dict[str, str]]) -> str:
+    """The server's URL once its first device has been polled (interfaces known)."""
     url, _ = server
+    first = httpx.get(f"{url}/api/v1/devices", timeout=5).json()[0]["id"]
+    wait_for(
+        lambda: httpx.get(f"{url}/api/v1/devices/{first}", timeout=5).json()["interfaces"],
+        3 * INTERVAL_S + 10,
+        f"{first}'s interfaces in the API",
+    )
+    return url
+
+
+async def test_the_console_over_http_shows_the_live_province(polled: str) -> None:
+    url = polled
     async with httpx.AsyncClient(base_url=url, timeout=10) as http:
         app = NocConsole(NocApiClient(http), refresh_interval_s=3600)
         async with app.run_test(size=(160, 40)) as pilot:
