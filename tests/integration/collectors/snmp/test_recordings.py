@@ -6,8 +6,8 @@ LibreNMS expectation (``expected/<name>.json``, module ``os`` and, where present
 probe runs as a real subprocess over a real SNMP transport and must report the same device and the
 same interfaces.
 
-The command is started as ``python -m ssnoc.commands.snmp`` (the same code ``ssnoc snmp`` mounts),
-so the test does not depend on the ``ssnoc`` console script being installed.
+The command is started as ``python -m ssnoc snmp probe …``: the real ``ssnoc`` command line, run by
+the project's interpreter.
 
 Where LibreNMS applies a rule we deliberately do not, the exception sits next to the recording it
 concerns, with the reason. One rule is applied to every recording, so it is stated once here:
@@ -122,7 +122,7 @@ def run_probe(
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SSNOC_SNMP_")}
     return subprocess.run(
-        [sys.executable, "-m", "ssnoc.commands.snmp", "probe", address, *options],
+        [sys.executable, "-m", "ssnoc", "snmp", "probe", address, *options],
         capture_output=True,
         text=True,
         timeout=timeout_s,
