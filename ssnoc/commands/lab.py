@@ -72,7 +72,7 @@ def down(
 ) -> None:
     """Stop every agent of the lab."""
     try:
-        report = lab_down(_data_dir(data_dir), progress=_progress)
+        report = lab_down(_data_dir(data_dir))
     except NocError as exc:
         raise _fail(exc) from None
     if not report.was_recorded:
