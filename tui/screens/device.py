@@ -9,13 +9,11 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
-from textual.worker import Worker
 
 from core.state.views import InterfaceView
 from tui.client import ApiError, NocApiClient
-from tui.screens.reporting import ApiProblemReporter
+from tui.screens.refreshing import RefreshingScreen
 from tui.units import format_rate, format_time
 from tui.widgets.device_header import DeviceHeader
 from tui.widgets.filter_bar import FilterBar
@@ -23,7 +21,7 @@ from tui.widgets.interface_table import InterfaceTable
 from tui.widgets.status_line import StatusLine
 
 
-class DeviceScreen(Screen[None]):
+class DeviceScreen(RefreshingScreen):
     CSS_PATH = "device.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -33,15 +31,11 @@ class DeviceScreen(Screen[None]):
     ]
 
     def __init__(self, client: NocApiClient, device_id: str, refresh_interval_s: float) -> None:
-        super().__init__()
-        self._client = client
+        super().__init__(client, refresh_interval_s)
         self.device_id = device_id
-        self._refresh_interval_s = refresh_interval_s
         self._loaded = False
         self._interfaces: list[InterfaceView] = []
         self._now: datetime | None = None
-        self._started = False
-        self._problems = ApiProblemReporter(self)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -60,22 +54,7 @@ class DeviceScreen(Screen[None]):
         self.query_one(DeviceHeader).border_title = self.device_id
         self.table.border_title = "interfaces"
         self.table.focus()
-        self.set_interval(self._refresh_interval_s, self._tick)
-        self.action_refresh()
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        self._problems.worker_changed(event)
-
-    def _tick(self) -> None:
-        # A screen under another (the province under a device) need not load what nobody sees;
-        # it catches up the moment it is shown again.
-        if self.is_current:
-            self.action_refresh()
-
-    def on_screen_resume(self) -> None:
-        if self._started:
-            self.action_refresh()
-        self._started = True
+        self.start_refreshing()
 
     def action_refresh(self) -> None:
         self._load()

@@ -10,16 +10,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Tree
-from textual.worker import Worker
 
 from core.model import Status
 from core.state.views import RegionNode
 from tui.client import ApiError, NocApiClient
 from tui.messages import OpenDevice
 from tui.palette import STATUS_STYLE
-from tui.screens.reporting import ApiProblemReporter
+from tui.screens.refreshing import RefreshingScreen
 from tui.units import format_time
 from tui.widgets.device_table import DeviceTable
 from tui.widgets.filter_bar import FilterBar
@@ -27,7 +25,7 @@ from tui.widgets.region_tree import RegionTree
 from tui.widgets.status_line import StatusLine
 
 
-class ProvinceScreen(Screen[None]):
+class ProvinceScreen(RefreshingScreen):
     CSS_PATH = "province.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -37,13 +35,9 @@ class ProvinceScreen(Screen[None]):
     ]
 
     def __init__(self, client: NocApiClient, refresh_interval_s: float) -> None:
-        super().__init__()
-        self._client = client
-        self._refresh_interval_s = refresh_interval_s
+        super().__init__(client, refresh_interval_s)
         self._devices_for: str | None = None
         self._now: datetime | None = None
-        self._started = False
-        self._problems = ApiProblemReporter(self)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -68,24 +62,9 @@ class ProvinceScreen(Screen[None]):
         self.region_tree.border_title = "regions"
         self.device_table.border_title = "devices"
         self.device_table.focus()
-        self.set_interval(self._refresh_interval_s, self._tick)
-        self.action_refresh()
+        self.start_refreshing()
 
     # ------------------------------------------------------------------ loading
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        self._problems.worker_changed(event)
-
-    def _tick(self) -> None:
-        # A screen under another (the province under a device) need not load what nobody sees;
-        # it catches up the moment it is shown again.
-        if self.is_current:
-            self.action_refresh()
-
-    def on_screen_resume(self) -> None:
-        if self._started:
-            self.action_refresh()
-        self._started = True
 
     def action_refresh(self) -> None:
         self._load_regions()
