@@ -74,15 +74,34 @@ class SnmpV3Credential(_Secretive):
 SnmpCredential = Annotated[SnmpV2cCredential | SnmpV3Credential, Field(discriminator="version")]
 
 
+class SshCredential(_Secretive):
+    """An SSH login: a password, a private key (PEM text or a file), or both."""
+
+    username: str = Field(min_length=1)
+    password: SecretStr | None = None
+    private_key: SecretStr | None = None
+    """The private key itself (PEM/OpenSSH text)."""
+    private_key_path: Path | None = None
+    """A private key file, readable by the NOC's service account only."""
+    enable_secret: SecretStr | None = None
+    """Cisco `enable` / privileged-mode secret, where the platform needs one."""
+
+
 class CredentialsFile(_Secretive):
     snmp: dict[str, SnmpCredential] = Field(default_factory=dict)
+    ssh: dict[str, SshCredential] = Field(default_factory=dict)
 
 
 class Credentials:
     """Credentials by name."""
 
-    def __init__(self, snmp: dict[str, SnmpV2cCredential | SnmpV3Credential] | None = None) -> None:
+    def __init__(
+        self,
+        snmp: dict[str, SnmpV2cCredential | SnmpV3Credential] | None = None,
+        ssh: dict[str, SshCredential] | None = None,
+    ) -> None:
         self._snmp = dict(snmp or {})
+        self._ssh = dict(ssh or {})
 
     def snmp(self, name: str) -> SnmpV2cCredential | SnmpV3Credential:
         """The SNMP credential called ``name``; :class:`CredentialError` if there is none."""
@@ -94,18 +113,35 @@ class Credentials:
     def snmp_names(self) -> list[str]:
         return sorted(self._snmp)
 
+    def ssh(self, name: str) -> SshCredential:
+        """The SSH credential called ``name``; :class:`CredentialError` if there is none."""
+        try:
+            return self._ssh[name]
+        except KeyError:
+            raise CredentialError(f"no SSH credential named {name!r}") from None
+
+    def ssh_names(self) -> list[str]:
+        return sorted(self._ssh)
+
 
 def load_credentials(path: Path) -> Credentials:
     """Read the credentials file; errors name the line and field but never echo a secret."""
     located = load_located_yaml(path)
     parsed = located.validate(CredentialsFile, echo_input=False)
     _check_v3(located.path, parsed)
-    return Credentials(dict(parsed.snmp))
+    _check_ssh(located.path, parsed)
+    return Credentials(dict(parsed.snmp), dict(parsed.ssh))
 
 
 def credentials_file_is_private(path: Path) -> bool:
     """True when neither group nor others may read the file."""
     return not (path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO))
+
+
+def _check_ssh(path: Path, parsed: CredentialsFile) -> None:
+    for name, cred in parsed.ssh.items():
+        if cred.password is None and cred.private_key is None and cred.private_key_path is None:
+            raise CredentialError(f"{path}: ssh.{name}: give a password or a private key")
 
 
 def _check_v3(path: Path, parsed: CredentialsFile) -> None:

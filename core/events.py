@@ -48,3 +48,33 @@ class EventBus:
                 subscriber(event)
             except Exception:  # a listener's bug must not stop the publisher
                 log.exception("event subscriber %r failed on %r", subscriber, event)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigChanged(Event):
+    """A device's running configuration differs from its last stored version."""
+
+    device_id: str
+    version_id: int
+    lines_added: int
+    lines_removed: int
+    changed_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HostKeyChanged(Event):
+    """An SSH server presented a key other than the one pinned for it: the connection was refused.
+
+    Either the device was replaced or re-keyed (someone must re-pin it), or something is in the
+    middle. A security event either way."""
+
+    endpoint: str
+    device_id: str | None
+    pinned_fingerprint: str
+    presented_fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class BackupFailed(Event):
+    device_id: str
+    reason: str

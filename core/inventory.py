@@ -60,6 +60,7 @@ def check_references(inventory: Inventory, located: LocatedYaml) -> None:
             raise located.error(("sites", i, "region"), f"no region {site.region}")
     sites = inventory.site_by_id()
     endpoints: Counter[tuple[str, int]] = Counter()
+    ssh_endpoints: Counter[tuple[str, int]] = Counter()
     for i, device in enumerate(inventory.devices):
         if device.site not in sites:
             raise located.error(("devices", i, "site"), f"no site {device.site!r}")
@@ -70,6 +71,14 @@ def check_references(inventory: Inventory, located: LocatedYaml) -> None:
                 raise located.error(
                     ("devices", i, "address"),
                     f"{endpoint[0]}:{endpoint[1]} is already another device's SNMP agent",
+                )
+        if device.ssh is not None:
+            ssh_endpoint = (str(device.address), device.ssh.port)
+            ssh_endpoints[ssh_endpoint] += 1
+            if ssh_endpoints[ssh_endpoint] > 1:
+                raise located.error(
+                    ("devices", i, "ssh", "port"),
+                    f"{ssh_endpoint[0]}:{ssh_endpoint[1]} is already another device's SSH server",
                 )
     devices = inventory.device_by_id()
     for i, link in enumerate(inventory.links):

@@ -112,6 +112,14 @@ class SnmpAccess(_Frozen):
     retries: int | None = Field(default=None, ge=0, le=10, description="Overrides the default")
 
 
+class SshAccess(_Frozen):
+    """How to reach a device's or host's SSH server; the secret is in the credentials file."""
+
+    port: int = Field(default=22, ge=1, le=65535)
+    credential: Slug = Field(description="Name of an SSH credential in the credentials file")
+    timeout_s: float | None = Field(default=None, gt=0, description="Overrides the default")
+
+
 class Device(_Frozen):
     id: Slug
     name: str = Field(min_length=1, description="Hostname as configured on the device")
@@ -120,6 +128,7 @@ class Device(_Frozen):
     role: DeviceRole
     address: IPv4Address | IPv6Address
     snmp: SnmpAccess | None = None
+    ssh: SshAccess | None = None
 
 
 class LinkEnd(_Frozen):

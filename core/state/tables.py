@@ -145,3 +145,123 @@ class LinkRow(Base):
 
 
 Index("ix_devices_site", DeviceRow.site_id)
+
+
+# --------------------------------------------------------------------------- SSH (migration 0002)
+
+
+class SshHostKeyRow(Base):
+    """The host key pinned for an SSH endpoint on first use; a different key is refused."""
+
+    __tablename__ = "ssh_host_keys"
+
+    endpoint: Mapped[str] = mapped_column(String(300), primary_key=True)
+    """``host:port``."""
+    device_id: Mapped[str | None] = mapped_column(String(96), index=True)
+    key_type: Mapped[str] = mapped_column(String(64))
+    fingerprint_sha256: Mapped[str] = mapped_column(String(128))
+    public_key: Mapped[str] = mapped_column(Text)
+    """Base64 of the key blob, as in known_hosts."""
+    first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ConfigVersionRow(Base):
+    """One version of a device's running configuration: stored only when it changed, scrubbed."""
+
+    __tablename__ = "config_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    device_id: Mapped[str] = mapped_column(String(96))
+    collected_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    sha256: Mapped[str] = mapped_column(String(64))
+    """Of the scrubbed text, which is what is compared between versions."""
+    text: Mapped[str] = mapped_column(Text)
+    lines: Mapped[int] = mapped_column(Integer)
+    lines_added: Mapped[int] = mapped_column(Integer, default=0)
+    lines_removed: Mapped[int] = mapped_column(Integer, default=0)
+    changed_by: Mapped[str | None] = mapped_column(String(255))
+    """Who changed it, where the device says (e.g. IOS's "Last configuration change … by …")."""
+    changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    """When it changed, where the device says."""
+
+
+Index(
+    "ix_config_versions_device_collected", ConfigVersionRow.device_id, ConfigVersionRow.collected_at
+)
+
+
+class BackupStatusRow(Base):
+    __tablename__ = "backup_status"
+
+    device_id: Mapped[str] = mapped_column(String(96), primary_key=True)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_success_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_failure_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_version_id: Mapped[int | None] = mapped_column(Integer)
+    last_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    """When the newest version was stored (the last real change seen)."""
+
+
+class AccountRow(Base):
+    """A local account on a device or host, as last collected."""
+
+    __tablename__ = "accounts"
+
+    device_id: Mapped[str] = mapped_column(String(96), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    origin: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """Where it was found: ``local-user`` (VRP/Comware), ``username`` (IOS), ``/etc/passwd``…"""
+    privilege: Mapped[str | None] = mapped_column(String(64))
+    """Device privilege level (0–15, VRP 0–3…) or ``root``/``sudo``/``user`` on hosts."""
+    uid: Mapped[int | None] = mapped_column(Integer)
+    groups: Mapped[str | None] = mapped_column(Text)
+    """JSON list of group names."""
+    shell: Mapped[str | None] = mapped_column(String(255))
+    sudo: Mapped[str | None] = mapped_column(Text)
+    """The sudoers rules that name the account (or one of its groups)."""
+    authorized_keys: Mapped[str | None] = mapped_column(Text)
+    """JSON list of key fingerprints in the account's authorized_keys."""
+    password_type: Mapped[str | None] = mapped_column(String(64))
+    """How the password is kept: ``irreversible-cipher``, ``cipher``, ``plaintext``, ``sha512``,
+    ``locked``, ``none``… never the password or its hash."""
+    password_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    password_max_age_days: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[str | None] = mapped_column(String(32))
+    """``active``, ``blocked``, ``locked``, ``expired`` where the source says."""
+    service_types: Mapped[str | None] = mapped_column(String(255))
+    """JSON list: ssh, telnet, terminal, http… (network devices)."""
+    collected_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class HostUnitRow(Base):
+    """A named service (systemd unit, or process where there is no systemd) on a Linux host."""
+
+    __tablename__ = "host_units"
+
+    device_id: Mapped[str] = mapped_column(String(96), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(255), primary_key=True)
+    state: Mapped[str] = mapped_column(String(32))
+    """``active``, ``inactive``, ``failed``, ``running`` (process found), ``absent``."""
+    detail: Mapped[str | None] = mapped_column(Text)
+    collected_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class SshFactsRow(Base):
+    """What the CLI says of a device (or host) beyond SNMP: version, model, serial, uptime."""
+
+    __tablename__ = "ssh_facts"
+
+    device_id: Mapped[str] = mapped_column(String(96), primary_key=True)
+    hostname: Mapped[str | None] = mapped_column(String(255))
+    vendor: Mapped[str | None] = mapped_column(String(64))
+    os_version: Mapped[str | None] = mapped_column(String(255))
+    model: Mapped[str | None] = mapped_column(String(255))
+    serial: Mapped[str | None] = mapped_column(String(255))
+    uptime: Mapped[str | None] = mapped_column(String(255))
+    facts: Mapped[str | None] = mapped_column(Text)
+    """JSON of everything else collected (interfaces, neighbours, load…)."""
+    collected_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_success_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)

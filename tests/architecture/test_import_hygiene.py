@@ -40,6 +40,9 @@ VENDOR_SEAMS: dict[str, tuple[str, ...]] = {
     "influxdb_client": ("core/metrics/victoria",),
     "netmiko": ("collectors/ssh/",),
     "paramiko": ("collectors/ssh/",),
+    "textfsm": ("collectors/ssh/",),
+    "ntc_templates": ("collectors/ssh/",),
+    "asyncssh": ("lab/ssh/",),
     "smartcard": ("card_fleet/reader",),
 }
 
