@@ -6,7 +6,7 @@ from fastapi import APIRouter, FastAPI
 
 from api.deps import ApiServices, attach_services
 from api.errors import install_error_handlers
-from api.routes import devices, health, metrics, regions
+from api.routes import accounts, backups, configs, devices, health, metrics, regions, ssh
 
 API_PREFIX = "/api/v1"
 
@@ -17,6 +17,7 @@ Regions follow GB/T 2260 (province → cities → counties); a region's status i
 every device in it and below it. Rates are bits per second; times are UTC.
 
 When the server has an API token, send it as `Authorization: Bearer <token>`.
+Actions that change something (a backup on demand) are recorded with who asked.
 Every error answers `{"error": {"code": "...", "message": "..."}}`.
 """
 
@@ -25,6 +26,16 @@ TAGS = [
     {"name": "regions", "description": "The region tree with roll-up status."},
     {"name": "devices", "description": "Devices, their state, interfaces and links."},
     {"name": "metrics", "description": "Figures over time from the metric store."},
+    {
+        "name": "configs",
+        "description": "Configuration versions (secrets scrubbed before storing) and diffs.",
+    },
+    {
+        "name": "backups",
+        "description": "Backup records, devices not backed up lately, backups on demand.",
+    },
+    {"name": "accounts", "description": "Local accounts of devices and hosts, for the audit."},
+    {"name": "ssh", "description": "CLI facts, host services and pinned SSH host keys."},
 ]
 
 
@@ -43,7 +54,7 @@ def create_app(services: ApiServices) -> FastAPI:
     attach_services(app.state, services)
     install_error_handlers(app)
     v1 = APIRouter(prefix=API_PREFIX)
-    for module in (health, regions, devices, metrics):
+    for module in (health, regions, devices, metrics, configs, backups, accounts, ssh):
         v1.include_router(module.router)
     app.include_router(v1)
     return app

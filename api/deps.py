@@ -12,18 +12,31 @@ for an object out of scope so its existence does not leak).
 from __future__ import annotations
 
 import hmac
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import SecretStr
 
+from api.audit import AuditHook, log_audit
 from api.errors import Forbidden, Unauthorized
+from api.schemas import BackupNowResult
 from core.clock import Clock
+from core.errors import NotFound
 from core.metrics.store import MetricStore
+from core.state.accounts import AccountRepository
+from core.state.configs import ConfigRepository
+from core.state.host_keys import HostKeyStore
 from core.state.repository import StateRepository
+from core.state.ssh_facts import SshFactsRepository
+
+BackupNowHook = Callable[[str], Awaitable[BackupNowResult]]
+"""Back up one device now, by id: fetch, scrub and store its configuration, and answer what came
+of it. A device that cannot be backed up is an answer with ``error`` set; the hook raises only for
+what is not about the device (a :class:`~core.errors.NocError` such as a store failure)."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +49,18 @@ class ApiServices:
     api_token: SecretStr | None
     """When set, every request must present ``Authorization: Bearer <token>``."""
     version: str
+    configs: ConfigRepository
+    """Configuration versions, diffs and backup status."""
+    accounts: AccountRepository
+    """Local accounts of devices and hosts, as last collected."""
+    ssh_facts: SshFactsRepository
+    """What the CLI says of devices and hosts, and hosts' named services."""
+    host_keys: HostKeyStore
+    """SSH host keys pinned on first use."""
+    backup_now: BackupNowHook | None = None
+    """Backs a device up on demand; None: this process has no SSH collector, the route says so."""
+    audit: AuditHook = log_audit
+    """Receives every state-changing attempt (see :mod:`api.audit`); logs them by default."""
 
 
 class Permission(StrEnum):
@@ -43,6 +68,14 @@ class Permission(StrEnum):
 
     READ_INVENTORY = "read_inventory"
     READ_METRICS = "read_metrics"
+    READ_CONFIGS = "read_configs"
+    """Configuration versions (scrubbed), diffs and backup status."""
+    READ_ACCOUNTS = "read_accounts"
+    """Local accounts of devices and hosts."""
+    READ_SSH_FACTS = "read_ssh_facts"
+    """CLI facts, host services and pinned SSH host keys."""
+    BACKUP_DEVICES = "backup_devices"
+    """Back a device's configuration up now (connects to the device)."""
 
 
 @dataclass(frozen=True)
@@ -101,9 +134,35 @@ async def get_clock(services: ServicesDep) -> Clock:
     return services.clock
 
 
+async def get_configs(services: ServicesDep) -> ConfigRepository:
+    return services.configs
+
+
+async def get_accounts(services: ServicesDep) -> AccountRepository:
+    return services.accounts
+
+
 StateDep = Annotated[StateRepository, Depends(get_state)]
 MetricsDep = Annotated[MetricStore, Depends(get_metrics)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
+ConfigsDep = Annotated[ConfigRepository, Depends(get_configs)]
+AccountsDep = Annotated[AccountRepository, Depends(get_accounts)]
+
+DeviceIdPath = Annotated[
+    str, Path(min_length=1, max_length=96, description="Device id", examples=["gz-core1"])
+]
+
+
+def known_device(device_id: DeviceIdPath, state: StateDep) -> str:
+    """The path's device id, once the inventory knows it (404 otherwise): the stores answer an
+    empty list for any id, which must not read as "a device with nothing"."""
+    # A plain def: FastAPI runs it in a worker thread, as the SQLite read blocks.
+    if device_id not in state.device_ids():
+        raise NotFound(f"no device {device_id!r}")
+    return device_id
+
+
+KnownDeviceId = Annotated[str, Depends(known_device)]
 
 
 async def current_principal(

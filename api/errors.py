@@ -51,6 +51,21 @@ class Forbidden(ApiProblem):
         super().__init__(403, "forbidden", message)
 
 
+class BadRequest(ApiProblem):
+    """A request that is well-formed but asks for something that cannot be (a diff across
+    devices)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(400, "bad_request", message)
+
+
+class ServiceUnavailable(ApiProblem):
+    """What the request needs is not configured or not running in this server."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(503, code, message)
+
+
 class InvalidParameter(ApiProblem):
     """A parameter that is well-formed alone but wrong with the others (start after end…)."""
 
@@ -69,11 +84,12 @@ def error_response(
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` entries documenting the error shape for ``statuses``."""
     meaning = {
+        400: "The request cannot be answered as asked; the message says why",
         401: "Missing or wrong API token",
         403: "The principal lacks the permission",
         404: "No such object (or not visible to the principal)",
         422: "A parameter is invalid; the message names it",
-        503: "A store is unavailable",
+        503: "A store is unavailable, or the server cannot do this (the message says which)",
     }
     return {s: {"model": ErrorResponse, "description": meaning.get(s, "Error")} for s in statuses}
 

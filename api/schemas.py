@@ -8,6 +8,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.metrics.store import Aggregate
+from core.state.ssh_views import PinnedHostKey, SshFactsView, StoredAccount, StoredHostUnit
 from core.state.views import StatusCounts
 
 
@@ -107,3 +108,67 @@ class QueryRangeResult(_Schema):
     step_s: float
     aggregate: Aggregate
     series: list[SeriesPoints]
+
+
+class BackupNowResult(_Schema):
+    """What one on-demand backup came to; also what the ``backup_now`` hook of
+    :class:`~api.deps.ApiServices` returns (the composition root builds it from the collector's
+    outcome). A failed backup is an answer too (``error`` set), not an HTTP error: the request
+    did what was asked, the device did not."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "device_id": "gz-core1",
+                    "at": "2026-03-01T08:00:30Z",
+                    "changed": True,
+                    "baseline": False,
+                    "version_id": 7,
+                    "current_version_id": 7,
+                    "lines_added": 3,
+                    "lines_removed": 1,
+                    "error": None,
+                }
+            ]
+        },
+    )
+
+    device_id: str
+    at: datetime | None = Field(default=None, description="When the attempt ended, UTC")
+    changed: bool = Field(
+        default=False, description="A new version was stored that differs from an earlier one"
+    )
+    baseline: bool = Field(default=False, description="The device's first version was stored")
+    version_id: int | None = Field(
+        default=None, description="The version this attempt stored; null when nothing changed"
+    )
+    current_version_id: int | None = Field(
+        default=None, description="The device's newest version after the attempt"
+    )
+    lines_added: int = 0
+    lines_removed: int = 0
+    error: str | None = Field(default=None, description="Why the backup failed; null on success")
+
+
+class AccountView(StoredAccount):
+    """A stored account with the audit's verdict on it."""
+
+    privileged: bool = Field(
+        description="May change the device or host: privilege 15 / level 3 / network-admin, "
+        "uid 0, or named by a sudoers rule"
+    )
+
+
+class DeviceSsh(_Schema):
+    """What SSH says about one device or host."""
+
+    device_id: str
+    facts: SshFactsView | None = Field(description="The last CLI facts; null if never collected")
+    host_units: list[StoredHostUnit] = Field(
+        description="Named services of a Linux host, by unit (empty for network devices)"
+    )
+    host_keys: list[PinnedHostKey] = Field(
+        description="The SSH host keys pinned for the device (trusted on first use)"
+    )

@@ -45,6 +45,31 @@ class PollSettings(BaseModel):
     """The SNMP client for polling: gufo-snmp (fast, Rust core) or pysnmp (complete, slow)."""
 
 
+class SshSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    interval_s: float = Field(default=900.0, gt=0)
+    """Seconds between two SSH collections of facts, accounts and host health."""
+    backup_interval_s: float = Field(default=3600.0, gt=0)
+    """Seconds between two backups of a device's running configuration."""
+    timeout_s: float = Field(default=20.0, gt=0)
+    """Seconds one device or host may take (connect, every command, disconnect)."""
+    workers: int = Field(default=16, ge=1, le=256)
+    """SSH sessions at the same time (threads: netmiko and paramiko block)."""
+    stale_backup_after_s: float = Field(default=86_400.0, gt=0)
+    """A device whose last good backup is older than this is listed as not backed up."""
+    host_units: tuple[str, ...] = (
+        "sshd",
+        "cron",
+        "rsyslog",
+        "pension-service",
+        "medical-insurance-service",
+        "employment-service",
+        "civil-affairs-service",
+    )
+    """Service names whose state is collected on Linux hosts (systemd units, or processes)."""
+
+
 class RetentionSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -89,6 +114,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     """Log level of the server process."""
     poll: PollSettings = PollSettings()
+    ssh: SshSettings = SshSettings()
     retention: RetentionSettings = RetentionSettings()
     api: ApiSettings = ApiSettings()
 

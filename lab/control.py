@@ -6,8 +6,14 @@ each serving its own devices, because one process answers only ≈ 35–50 walks
 once every agent is bound. Calling it while a lab is up **replaces** that lab: the old processes
 are stopped first, so ``up`` is always safe to repeat (a changed seed or size takes effect).
 
+With SSH (the default), every router and switch also answers SSH on its own address through
+simulator processes, and the Linux hosts through one real sshd when this runs as root with OpenSSH
+installed (:mod:`lab.ssh.lifecycle`); the inventory then gives each an ``ssh`` access and the
+credentials file an ``ssh`` section.
+
 ``lab_down`` stops every process ``lab.json`` records, even if some already died, and removes it.
-``lab_status`` reports, per shard, whether its process is alive and its endpoints bound.
+``lab_status`` reports, per shard and SSH responder, whether its process is alive and its endpoints
+bound.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import math
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from ipaddress import IPv4Address
 from pathlib import Path
@@ -29,11 +35,11 @@ from lab.province import build_province
 from lab.snmpsim_runner import (
     SnmpsimProcess,
     bound_udp_endpoints,
-    log_tail,
-    responder_alive,
     stop_pid,
-    udp_endpoints_of,
 )
+from lab.ssh.lifecycle import SshLaunch, launched_states, plan_ssh, refuse_taken_tcp
+from lab.ssh.openssh import sshd_unavailable_reason
+from lab.ssh.process import Responder, stop_responder
 from lab.state import (
     LabOptions,
     LabState,
@@ -43,6 +49,7 @@ from lab.state import (
     remove_state,
     write_state,
 )
+from lab.status import LabStatusReport, ResponderStatus, ShardStatus, lab_status
 
 Progress = Callable[[str], None]
 
@@ -51,6 +58,7 @@ __all__ = [
     "LabOptions",
     "LabState",
     "LabStatusReport",
+    "ResponderStatus",
     "ShardStatus",
     "lab_down",
     "lab_status",
@@ -64,49 +72,11 @@ class LabDownReport:
     was_recorded: bool
     """False when no lab.json was found: nothing to stop."""
     stopped_pids: tuple[int, ...] = ()
+    """snmpsim shards stopped."""
     already_gone_pids: tuple[int, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class ShardStatus:
-    index: int
-    pid: int
-    alive: bool
-    endpoints_bound: int
-    endpoints_total: int
-    devices: int
-    log_tail: str | None = None
-    """The end of the shard's log, when its process is gone."""
-
-    @property
-    def healthy(self) -> bool:
-        return self.alive and self.endpoints_bound == self.endpoints_total
-
-
-@dataclass(frozen=True, slots=True)
-class LabStatusReport:
-    state: LabState | None
-    shards: tuple[ShardStatus, ...] = field(default=())
-
-    @property
-    def recorded(self) -> bool:
-        return self.state is not None
-
-    @property
-    def shards_alive(self) -> int:
-        return sum(s.alive for s in self.shards)
-
-    @property
-    def endpoints_bound(self) -> int:
-        return sum(s.endpoints_bound for s in self.shards)
-
-    @property
-    def endpoints_total(self) -> int:
-        return sum(s.endpoints_total for s in self.shards)
-
-    @property
-    def all_up(self) -> bool:
-        return bool(self.shards) and all(s.healthy for s in self.shards)
+    ssh_stopped_pids: tuple[int, ...] = ()
+    """SSH simulators and sshd stopped."""
+    ssh_already_gone_pids: tuple[int, ...] = ()
 
 
 def lab_up(options: LabOptions, progress: Progress | None = None) -> LabState:
@@ -123,7 +93,10 @@ def lab_up(options: LabOptions, progress: Progress | None = None) -> LabState:
     divisions_path = options.divisions_path or default_divisions_path()
     say(f"reading divisions from {divisions_path}")
     cities = load_divisions(divisions_path)
-    province = build_province(cities, options.size, options.seed, options.network, options.port)
+    ssh_port = options.ssh_port if options.ssh else None
+    province = build_province(
+        cities, options.size, options.seed, options.network, options.port, ssh_port
+    )
     summary = province.summary()
     say(
         f"province ({options.size}, seed {options.seed}): {summary['devices']} devices, "
@@ -133,20 +106,32 @@ def lab_up(options: LabOptions, progress: Progress | None = None) -> LabState:
         say("a lab is already up here: stopping it first")
         lab_down(options.data_dir, say)
     _refuse_taken_endpoints(province)
+    linux_note = sshd_unavailable_reason() if options.ssh else "SSH is off in this lab"
+    if options.ssh:
+        refuse_taken_tcp([(d.address, options.ssh_port) for d in province.devices])
 
     lab_dir = lab_dir_of(options.data_dir)
     shutil.rmtree(lab_dir / "shards", ignore_errors=True)
     # Private: the data files are named after the communities, and province.json lists them.
     lab_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     lab_dir.chmod(0o700)
-    inventory_path = write_inventory(lab_dir, province)
-    credentials_path = write_credentials(lab_dir, province)
     province_path = write_province(lab_dir, province)
+    ssh = _plan_ssh(lab_dir, province, province_path, options, linux_note is None)
+    inventory_path = write_inventory(lab_dir, province, linux_ssh=bool(ssh and ssh.sshd))
+    credentials_path = write_credentials(
+        lab_dir, province, ssh.lab_key_path if ssh is not None else None
+    )
     shard_devices = plan_shards(province, options.devices_per_shard, options.max_shards)
     processes, varbinds = _prepare_shards(lab_dir, province, shard_devices)
     say(f"wrote {varbinds} varbinds for {len(province.devices)} agents")
     say(f"starting {len(processes)} snmpsim shards")
     shards = _launch(processes, shard_devices)
+    ssh_responders = _launch_ssh(ssh, processes)
+    if ssh is not None:
+        say(
+            f"starting {len(ssh.simulators)} SSH simulators and {len(ssh.sshd)} sshd "
+            f"on port {options.ssh_port}" + (f" ({linux_note})" if linux_note else "")
+        )
     state = LabState(
         options=options,
         started_at=datetime.now(UTC),
@@ -160,10 +145,15 @@ def lab_up(options: LabOptions, progress: Progress | None = None) -> LabState:
         links=len(province.links),
         varbinds=varbinds,
         startup_s=0.0,
+        ssh_port=ssh_port,
+        ssh_simulators=launched_states(ssh.simulators) if ssh else (),
+        sshd=launched_states(ssh.sshd) if ssh else (),
+        linux_ssh_note=linux_note,
+        lab_key_path=ssh.lab_key_path if ssh else None,
     )
     # Recorded before waiting, so `lab down` finds the processes even if this call dies now.
     write_state(state)
-    _wait_all_ready(processes, options, say)
+    _wait_all_ready(processes, options, say, ssh_responders)
     state = state.model_copy(update={"startup_s": round(time.monotonic() - began, 3)})
     write_state(state)
     say(f"lab up: {state.devices} agents on {len(shards)} shards in {state.startup_s:.1f} s")
@@ -188,40 +178,19 @@ def lab_down(data_dir: Path, progress: Progress | None = None) -> LabDownReport:
             stopped.append(shard.pid)
         else:
             gone.append(shard.pid)
+    ssh_stopped: list[int] = []
+    ssh_gone: list[int] = []
+    for responder in (*state.ssh_simulators, *state.sshd):
+        if stop_responder(responder.pid, responder.config_path):
+            ssh_stopped.append(responder.pid)
+        else:
+            ssh_gone.append(responder.pid)
     remove_state(data_dir)
-    say(f"lab down: stopped {len(stopped)} snmpsim processes ({len(gone)} were already gone)")
-    return LabDownReport(True, tuple(stopped), tuple(gone))
-
-
-def lab_status(data_dir: Path, progress: Progress | None = None) -> LabStatusReport:
-    """Per shard: is its responder alive, how many of its endpoints does it hold; and totals."""
-    say = progress or _quiet
-    state = read_state(data_dir)
-    if state is None:
-        say("no lab is recorded here")
-        return LabStatusReport(state=None)
-    shards = []
-    for shard in state.shards:
-        alive = responder_alive(shard.pid, shard.data_dir)
-        bound = udp_endpoints_of(shard.pid) if alive else set()
-        wanted = {(IPv4Address(host), port) for host, port in shard.endpoints}
-        shards.append(
-            ShardStatus(
-                index=shard.index,
-                pid=shard.pid,
-                alive=alive,
-                endpoints_bound=len(wanted & bound),
-                endpoints_total=len(wanted),
-                devices=len(shard.devices),
-                log_tail=None if alive else log_tail(shard.work_dir),
-            )
-        )
-    report = LabStatusReport(state=state, shards=tuple(shards))
     say(
-        f"{report.shards_alive}/{len(shards)} shards alive, "
-        f"{report.endpoints_bound}/{report.endpoints_total} endpoints bound"
+        f"lab down: stopped {len(stopped) + len(ssh_stopped)} processes "
+        f"({len(gone) + len(ssh_gone)} were already gone)"
     )
-    return report
+    return LabDownReport(True, tuple(stopped), tuple(gone), tuple(ssh_stopped), tuple(ssh_gone))
 
 
 def plan_shards(province: Province, devices_per_shard: int, max_shards: int) -> list[list[str]]:
@@ -293,17 +262,67 @@ def _refuse_taken_endpoints(province: Province) -> None:
         )
 
 
-def _wait_all_ready(processes: list[SnmpsimProcess], options: LabOptions, say: Progress) -> None:
+def _plan_ssh(
+    lab_dir: Path, province: Province, province_path: Path, options: LabOptions, linux: bool
+) -> SshLaunch | None:
+    if not options.ssh:
+        return None
+    return plan_ssh(
+        lab_dir,
+        province,
+        province_path,
+        linux,
+        options.ssh_devices_per_process,
+        options.ssh_max_processes,
+        options.ssh_behaviours,
+    )
+
+
+def _launch_ssh(ssh: SshLaunch | None, shards: list[SnmpsimProcess]) -> list[Responder]:
+    """Start every SSH responder; all or none (the snmpsim shards too, if one fails)."""
+    if ssh is None:
+        return []
+    responders = ssh.all()
+    try:
+        for responder in responders:
+            responder.launch()
+    except LabError:
+        for responder in responders:
+            responder.stop()
+        for shard in shards:
+            shard.stop()
+        raise
+    return responders
+
+
+def _wait_all_ready(
+    processes: list[SnmpsimProcess],
+    options: LabOptions,
+    say: Progress,
+    ssh_responders: list[Responder],
+) -> None:
     deadline = time.monotonic() + options.ready_timeout_s
+
+    def give_up(what: str, exc: LabError) -> LabError:
+        for other in processes:
+            other.stop()
+        for responder in ssh_responders:
+            responder.stop()
+        remove_state(options.data_dir)
+        return LabError(f"{what} failed to start: {exc}")
+
     for index, process in enumerate(processes):
         try:
             process.wait_ready(max(0.1, deadline - time.monotonic()))
         except LabError as exc:
-            for other in processes:
-                other.stop()
-            remove_state(options.data_dir)
-            raise LabError(f"shard {index:02d} failed to start: {exc}") from None
+            raise give_up(f"shard {index:02d}", exc) from None
         say(f"shard {index:02d} ready ({len(process.endpoints)} agents)")
+    for responder in ssh_responders:
+        try:
+            responder.wait_ready(max(0.1, deadline - time.monotonic()))
+        except LabError as exc:
+            raise give_up(responder.what, exc) from None
+        say(f"{responder.what} ready ({len(responder.endpoints)} SSH endpoints)")
 
 
 def _quiet(_message: str) -> None:

@@ -23,9 +23,10 @@ CREDENTIALS_FILE = "credentials.yaml"
 PROVINCE_FILE = "province.json"
 
 
-def write_inventory(lab_dir: Path, province: Province) -> Path:
+def write_inventory(lab_dir: Path, province: Province, linux_ssh: bool = False) -> Path:
+    """inventory.yaml; the Linux hosts get SSH access only when ``linux_ssh`` (a real sshd)."""
     path = lab_dir / INVENTORY_FILE
-    document = province.to_inventory().model_dump(mode="json", exclude_none=True)
+    document = province.to_inventory(linux_ssh).model_dump(mode="json", exclude_none=True)
     header = (
         f"# The simulated Guangdong province (size {province.size}, seed {province.seed}),\n"
         "# written by `ssnoc lab up`: its intended state, as the network's documentation says.\n"
@@ -35,13 +36,17 @@ def write_inventory(lab_dir: Path, province: Province) -> Path:
     return path
 
 
-def write_credentials(lab_dir: Path, province: Province) -> Path:
+def write_credentials(
+    lab_dir: Path, province: Province, linux_key_path: Path | None = None
+) -> Path:
+    """credentials.yaml: communities, the devices' SSH login and (given) root's key on hosts."""
     path = lab_dir / CREDENTIALS_FILE
     path.unlink(missing_ok=True)  # a file left by an older lab may have looser permissions
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    key = str(linux_key_path) if linux_key_path is not None else None
     with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-        out.write("# SNMP communities of the simulated province's agents.\n")
-        out.write(_yaml(province.credentials_document()))
+        out.write("# SNMP communities and SSH logins of the simulated province.\n")
+        out.write(_yaml(province.credentials_document(key)))
     load_credentials(path)
     return path
 

@@ -9,6 +9,7 @@ rest it must discover.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from ipaddress import IPv4Address
 from typing import Any
 
@@ -23,7 +24,13 @@ from core.model import (
     Region,
     Site,
     SnmpAccess,
+    SshAccess,
 )
+
+NETWORK_SSH_CREDENTIAL = "lab-network"
+"""The credential every simulated router and switch accepts (the NOC's own account on each)."""
+LINUX_SSH_CREDENTIAL = "lab-linux"
+"""The credential of the lab's Linux hosts: root with the lab's private key."""
 
 
 class _Frozen(BaseModel):
@@ -49,6 +56,9 @@ class LabInterface(_Frozen):
     in_discards_per_s: float = Field(default=0.0, ge=0)
     link: str | None = Field(default=None, description="Id of the link on this interface")
     lldp: bool = Field(default=False, description="Takes part in LLDP (physical Ethernet)")
+    ipv4: str | None = Field(
+        default=None, description="Configured address with prefix length, e.g. 10.250.0.1/30"
+    )
 
 
 class LabNeighbour(_Frozen):
@@ -58,6 +68,60 @@ class LabNeighbour(_Frozen):
     device: str = Field(description="Remote device id")
     remote_interface: str = Field(description="Remote ifName")
     link: str
+    # What the neighbour announces about itself, so a CLI can print it without the province.
+    remote_name: str = Field(default="", description="The neighbour's hostname (LLDP sysName)")
+    remote_mac: str = Field(default="", description="The neighbour's chassis id (base MAC)")
+    remote_address: str = Field(default="", description="The neighbour's management address")
+    remote_platform: Platform | None = None
+    remote_model: str = Field(default="", description="The neighbour's hardware model")
+    remote_port_description: str = Field(default="", description="The remote port's ifAlias")
+
+
+class AccountRole(StrEnum):
+    """Why a local account exists on a device — what an account audit has to tell apart."""
+
+    ADMIN = "admin"  # the site's own administrator, top privilege
+    NOC = "noc"  # the NOC's read-only account; the collectors log in with it
+    VENDOR = "vendor"  # the maintenance account the vendor's engineers set up and left
+    STALE = "stale"  # a shared or forgotten test account nobody owns any more
+
+
+class LabAccount(_Frozen):
+    """A local user on a device. The lab knows the password; the device shows a hash or cipher."""
+
+    name: str
+    role: AccountRole
+    privilege: int = Field(ge=0, le=15, description="0-15 (VRP, IOS, ZXROS); Comware maps roles")
+    password: str
+    services: tuple[str, ...] = Field(description="ssh, telnet, terminal, ftp, http")
+    hash_kind: str = Field(
+        default="", description="How the config stores it where a platform has several (IOS 9/5/7)"
+    )
+
+
+class LabSecrets(_Frozen):
+    """Every other secret a real running configuration carries, in clear: the scrub tests' list."""
+
+    snmp_write_community: str
+    snmpv3_user: str
+    snmpv3_auth_key: str
+    snmpv3_priv_key: str
+    aaa_shared_key: str = Field(description="RADIUS / HWTACACS / TACACS+ shared key")
+    ntp_key: str
+    ike_pre_shared_key: str = Field(description="IPsec backup tunnel to the data centre")
+    enable_secret: str | None = Field(default=None, description="Privileged-mode secret (IOS)")
+
+    def values(self) -> tuple[str, ...]:
+        """Every secret here, for checking that none survives a scrub."""
+        return tuple(v for v in self.model_dump().values() if isinstance(v, str) and v)
+
+
+class LabLogin(_Frozen):
+    """The NOC's login on every simulated router and switch (the lab-network credential)."""
+
+    username: str
+    password: str
+    enable_secret: str
 
 
 class LabDevice(_Frozen):
@@ -80,9 +144,18 @@ class LabDevice(_Frozen):
     memory_percent: int = Field(ge=0, le=100)
     interfaces: tuple[LabInterface, ...]
     neighbours: tuple[LabNeighbour, ...] = ()
+    accounts: tuple[LabAccount, ...] = Field(
+        default=(), description="Local users (network devices; Linux hosts are real machines)"
+    )
+    secrets: LabSecrets | None = Field(default=None, description="Network devices only")
 
     def interface_by_name(self) -> dict[str, LabInterface]:
         return {i.name: i for i in self.interfaces}
+
+    @property
+    def is_network_device(self) -> bool:
+        """A router or switch: simulated over SSH, where a Linux host is a real sshd."""
+        return self.platform is not Platform.LINUX
 
 
 class Province(_Frozen):
@@ -96,6 +169,10 @@ class Province(_Frozen):
     sites: tuple[Site, ...]
     devices: tuple[LabDevice, ...]
     links: tuple[Link, ...]
+    ssh_port: int | None = Field(
+        default=None, description="TCP port of every device's SSH server; None: no SSH"
+    )
+    login: LabLogin | None = Field(default=None, description="The NOC's login on the devices")
 
     def device_by_id(self) -> dict[str, LabDevice]:
         return {d.id: d for d in self.devices}
@@ -103,8 +180,12 @@ class Province(_Frozen):
     def interface_count(self) -> int:
         return sum(len(d.interfaces) for d in self.devices)
 
-    def to_inventory(self) -> Inventory:
-        """The NOC's intended state: what a network's documentation would say."""
+    def to_inventory(self, linux_ssh: bool = False) -> Inventory:
+        """The NOC's intended state: what a network's documentation would say.
+
+        Every router and switch has SSH when the lab runs its simulators (``ssh_port``); the Linux
+        hosts only when ``linux_ssh`` — a real sshd needs root and OpenSSH on this machine.
+        """
         return Inventory(
             regions=self.regions,
             sites=self.sites,
@@ -117,15 +198,40 @@ class Province(_Frozen):
                     role=d.role,
                     address=IPv4Address(d.address),
                     snmp=SnmpAccess(port=d.port, credential=d.id),
+                    ssh=self._ssh_access(d, linux_ssh),
                 )
                 for d in self.devices
             ),
             links=self.links,
         )
 
-    def credentials_document(self) -> dict[str, Any]:
-        """The credentials file's content: one v2c credential per device, named by its id."""
-        return {"snmp": {d.id: {"version": "2c", "community": d.community} for d in self.devices}}
+    def _ssh_access(self, device: LabDevice, linux_ssh: bool) -> SshAccess | None:
+        if self.ssh_port is None:
+            return None
+        if device.is_network_device:
+            return SshAccess(port=self.ssh_port, credential=NETWORK_SSH_CREDENTIAL)
+        if linux_ssh:
+            return SshAccess(port=self.ssh_port, credential=LINUX_SSH_CREDENTIAL)
+        return None
+
+    def credentials_document(self, linux_key_path: str | None = None) -> dict[str, Any]:
+        """The credentials file's content: one v2c credential per device, named by its id; the
+        devices' SSH login and, given the lab's key, root's login on the Linux hosts."""
+        document: dict[str, Any] = {
+            "snmp": {d.id: {"version": "2c", "community": d.community} for d in self.devices}
+        }
+        ssh: dict[str, Any] = {}
+        if self.ssh_port is not None and self.login is not None:
+            ssh[NETWORK_SSH_CREDENTIAL] = {
+                "username": self.login.username,
+                "password": self.login.password,
+                "enable_secret": self.login.enable_secret,
+            }
+        if self.ssh_port is not None and linux_key_path is not None:
+            ssh[LINUX_SSH_CREDENTIAL] = {"username": "root", "private_key_path": linux_key_path}
+        if ssh:
+            document["ssh"] = ssh
+        return document
 
     def summary(self) -> dict[str, Any]:
         """Counts by role and platform, for people and benchmarks."""

@@ -12,13 +12,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from core.model import DeviceRole, Link, LinkEnd, Platform
+from lab.accounts import ENABLE_PLATFORMS, device_accounts, device_secrets, lab_login
 from lab.addressing import plan_addresses
 from lab.catalogue import PLATFORM_WEIGHTS, HardwareModel, choose_model
 from lab.divisions import City
 from lab.interfaces import LinkEnd as InterfaceLinkEnd
 from lab.interfaces import build_interfaces
+from lab.ip_plan import LinkAddress, link_subnets, with_addresses
 from lab.layout import PlannedDevice, plan_layout, size_spec
-from lab.model import LabDevice, LabInterface, LabNeighbour, Province
+from lab.model import LabDevice, LabInterface, LabLogin, LabNeighbour, Province
 from lab.ports import PortAllocator, allocate_ports, port_needs
 from lab.seeded import seeded_hex, seeded_rng
 from lab.traffic import plan_traffic
@@ -27,6 +29,7 @@ __all__ = ["LabDevice", "LabInterface", "LabNeighbour", "Province", "build_provi
 
 DEFAULT_NETWORK = "127.20"
 DEFAULT_PORT = 1161
+DEFAULT_SSH_PORT = 2222
 DEFAULT_SEED = 1
 
 _DAY_S = 86_400
@@ -46,7 +49,9 @@ def build_province(
     seed: int = DEFAULT_SEED,
     network: str = DEFAULT_NETWORK,
     port: int = DEFAULT_PORT,
+    ssh_port: int | None = DEFAULT_SSH_PORT,
 ) -> Province:
+    """The province; ``ssh_port`` None leaves SSH out of its inventory and credentials."""
     layout = plan_layout(divisions, size_spec(size), seed)
     addresses = plan_addresses(network, [d.address_key for d in layout.devices])
     uplinks, ends = port_needs(layout.links)
@@ -59,8 +64,12 @@ def build_province(
     names = {d.id: d.name for d in layout.devices}
     link_ends: dict[str, dict[str, InterfaceLinkEnd]] = defaultdict(dict)
     neighbours: dict[str, list[LabNeighbour]] = defaultdict(list)
+    subnets = link_subnets([planned.id for planned in layout.links])
+    link_addresses: dict[str, dict[str, LinkAddress]] = defaultdict(dict)
     links: list[Link] = []
     for planned in layout.links:
+        link_addresses[planned.a][planned.id] = LinkAddress(subnets[planned.id], 1)
+        link_addresses[planned.b][planned.id] = LinkAddress(subnets[planned.id], 2)
         ports = placed[planned.id]
         a_to_b, b_to_a = rates[planned.id]
         sides = (
@@ -95,6 +104,7 @@ def build_province(
                 capacity_bps=planned.capacity_bps,
             )
         )
+    login = lab_login(seed)
     devices = tuple(
         _device(
             planned,
@@ -104,6 +114,8 @@ def build_province(
             link_ends[planned.id],
             tuple(neighbours[planned.id]),
             seed,
+            link_addresses[planned.id],
+            login,
         )
         for planned, address in zip(layout.devices, addresses, strict=True)
     )
@@ -114,9 +126,36 @@ def build_province(
         port=port,
         regions=layout.regions,
         sites=layout.sites,
-        devices=devices,
+        devices=_introduce_neighbours(devices),
         links=tuple(links),
+        ssh_port=ssh_port,
+        login=login,
     )
+
+
+def _introduce_neighbours(devices: tuple[LabDevice, ...]) -> tuple[LabDevice, ...]:
+    """Each neighbour entry completed with what that neighbour announces over LLDP."""
+    by_id = {d.id: d for d in devices}
+    completed = []
+    for device in devices:
+        entries = []
+        for neighbour in device.neighbours:
+            peer = by_id[neighbour.device]
+            remote = peer.interface_by_name()[neighbour.remote_interface]
+            entries.append(
+                neighbour.model_copy(
+                    update={
+                        "remote_name": peer.name,
+                        "remote_mac": peer.mac,
+                        "remote_address": peer.address,
+                        "remote_platform": peer.platform,
+                        "remote_model": peer.model,
+                        "remote_port_description": remote.alias or remote.descr,
+                    }
+                )
+            )
+        completed.append(device.model_copy(update={"neighbours": tuple(entries)}))
+    return tuple(completed)
 
 
 def community_for(seed: int, device_id: str) -> str:
@@ -138,6 +177,8 @@ def _device(
     ends: dict[str, InterfaceLinkEnd],
     neighbours: tuple[LabNeighbour, ...],
     seed: int,
+    link_addresses: dict[str, LinkAddress],
+    login: LabLogin,
 ) -> LabDevice:
     rng = seeded_rng(seed, "device", planned.id)
     tail = seeded_hex(seed, "mac", planned.id)
@@ -145,6 +186,8 @@ def _device(
     busy = planned.role in (DeviceRole.CORE, DeviceRole.SERVER)
     prefix, serial_length = _SERIAL_FORMAT[model.platform]
     serial_tail = seeded_hex(seed, "serial", planned.id, digits=serial_length - len(prefix))
+    interfaces = build_interfaces(model, planned.role, ends, mac, seed, planned.id)
+    network_device = model.platform is not Platform.LINUX
     return LabDevice(
         id=planned.id,
         name=planned.name,
@@ -163,6 +206,10 @@ def _device(
         uptime_s=rng.randint(3 * _DAY_S, 200 * _DAY_S),
         cpu_percent=rng.randint(20, 55) if busy else rng.randint(3, 30),
         memory_percent=rng.randint(35, 75),
-        interfaces=build_interfaces(model, planned.role, ends, mac, seed, planned.id),
+        interfaces=with_addresses(interfaces, model, address, link_addresses),
         neighbours=neighbours,
+        accounts=device_accounts(model.platform, planned.id, seed, login) if network_device else (),
+        secrets=device_secrets(planned.id, seed, login, model.platform in ENABLE_PLATFORMS)
+        if network_device
+        else None,
     )

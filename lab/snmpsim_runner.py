@@ -29,6 +29,8 @@ from ipaddress import IPv4Address
 from pathlib import Path
 
 from core.errors import LabError
+from lab.processes import any_thread_running as _any_thread_running
+from lab.processes import udp_bound
 
 Endpoint = tuple[str, int]
 # Runs the responder in the background with its output in a file, and prints its pid.
@@ -231,21 +233,6 @@ def responder_alive(pid: int, data_dir: Path | None = None) -> bool:
     return data_dir is None or f"--data-dir={data_dir}".encode() in argv
 
 
-def _any_thread_running(pid: int) -> bool:
-    try:
-        tasks = list(Path(f"/proc/{pid}/task").iterdir())
-    except OSError:
-        return False
-    for task in tasks:
-        try:
-            state = (task / "stat").read_text().rsplit(")", 1)[-1].split()[0]
-        except (OSError, IndexError):
-            continue
-        if state not in ("Z", "X"):
-            return True
-    return False
-
-
 def stop_pid(pid: int, data_dir: Path | None = None, timeout_s: float = 10.0) -> bool:
     """Stop responder ``pid`` (SIGTERM, then SIGKILL after ``timeout_s``); False if not running."""
     if not responder_alive(pid, data_dir):
@@ -268,33 +255,9 @@ def stop_pid(pid: int, data_dir: Path | None = None, timeout_s: float = 10.0) ->
 
 def udp_endpoints_of(pid: int) -> set[tuple[IPv4Address, int]]:
     """The IPv4 UDP address:port pairs process ``pid`` has bound."""
-    inodes: set[str] = set()
-    try:
-        for fd in Path(f"/proc/{pid}/fd").iterdir():
-            with contextlib.suppress(OSError):
-                target = os.readlink(fd)
-                if target.startswith("socket:["):
-                    inodes.add(target[8:-1])
-    except OSError:
-        return set()
-    return {endpoint for endpoint, inode in _udp_table() if inode in inodes}
+    return udp_bound(pid)
 
 
 def bound_udp_endpoints() -> set[tuple[IPv4Address, int]]:
     """Every IPv4 UDP address:port some process on this machine has bound."""
-    return {endpoint for endpoint, _ in _udp_table()}
-
-
-def _udp_table() -> list[tuple[tuple[IPv4Address, int], str]]:
-    try:
-        lines = Path("/proc/net/udp").read_text().splitlines()[1:]
-    except OSError:
-        return []
-    table = []
-    for line in lines:
-        fields = line.split()
-        hex_addr, hex_port = fields[1].split(":")
-        # /proc prints the address in host byte order (little-endian on x86 and arm64).
-        address = IPv4Address(int.from_bytes(bytes.fromhex(hex_addr), "little"))
-        table.append(((address, int(hex_port, 16)), fields[9]))
-    return table
+    return udp_bound()

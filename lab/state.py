@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.errors import LabError
+from lab.ssh.spec import SshBehaviour
 
 LAB_DIR_NAME = "lab"
 STATE_FILE = "lab.json"
@@ -40,6 +41,15 @@ class LabOptions(BaseModel):
     ready_timeout_s: float = Field(
         default=120.0, gt=0, description="How long every process may take to bind its endpoints"
     )
+    ssh: bool = Field(default=True, description="Routers and switches answer SSH; hosts too")
+    ssh_port: int = Field(default=2222, ge=1, le=65535, description="TCP port of every SSH server")
+    ssh_devices_per_process: int = Field(
+        default=50, ge=1, description="Simulated devices per SSH simulator process"
+    )
+    ssh_max_processes: int = Field(default=8, ge=1, description="Upper bound on SSH simulators")
+    ssh_behaviours: dict[str, SshBehaviour] = Field(
+        default_factory=dict, description="Device id → slow or hanging answers, for tests"
+    )
 
 
 class ShardState(BaseModel):
@@ -50,6 +60,19 @@ class ShardState(BaseModel):
     index: int
     pid: int
     data_dir: Path
+    work_dir: Path
+    endpoints: tuple[tuple[str, int], ...]
+    devices: tuple[str, ...] = Field(description="Device ids, in the same order as endpoints")
+
+
+class ResponderState(BaseModel):
+    """An SSH responder: a simulator process for routers and switches, or an sshd for hosts."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    index: int
+    pid: int
+    config_path: Path = Field(description="Also how its command line is recognised")
     work_dir: Path
     endpoints: tuple[tuple[str, int], ...]
     devices: tuple[str, ...] = Field(description="Device ids, in the same order as endpoints")
@@ -72,6 +95,13 @@ class LabState(BaseModel):
     links: int
     varbinds: int
     startup_s: float = Field(description="Wall time from the call to every agent answering")
+    ssh_port: int | None = Field(default=None, description="None: the lab runs no SSH")
+    ssh_simulators: tuple[ResponderState, ...] = ()
+    sshd: tuple[ResponderState, ...] = ()
+    linux_ssh_note: str | None = Field(
+        default=None, description="Why the Linux hosts have no SSH (not root, no sshd, …)"
+    )
+    lab_key_path: Path | None = Field(default=None, description="root's key on the Linux hosts")
 
     @property
     def endpoint_count(self) -> int:

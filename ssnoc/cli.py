@@ -22,8 +22,10 @@ import typer
 from core.errors import NocError
 from core.settings import CONFIG_ENV, Settings, load_settings
 from ssnoc import __version__
+from ssnoc.commands.config import scrub_command
 from ssnoc.commands.lab import lab_app
 from ssnoc.commands.snmp import snmp_app
+from ssnoc.commands.ssh import ssh_app
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -37,10 +39,15 @@ app = typer.Typer(
 )
 app.add_typer(lab_app, name="lab")
 app.add_typer(snmp_app, name="snmp")
+app.add_typer(ssh_app, name="ssh")
 inventory_app = typer.Typer(help="Check inventory files.", no_args_is_help=True)
 app.add_typer(inventory_app, name="inventory")
-config_app = typer.Typer(help="Show the effective settings.", no_args_is_help=True)
+config_app = typer.Typer(
+    help="Settings, and device configurations (scrub secrets before sharing one).",
+    no_args_is_help=True,
+)
 app.add_typer(config_app, name="config")
+config_app.command("scrub")(scrub_command)
 
 
 def clear_errors(command: Callable[P, R]) -> Callable[P, R]:

@@ -11,9 +11,13 @@ from pathlib import Path
 import uvicorn
 
 from api.app import ApiApp, create_app
+from api.backup_hook import backup_result
 from api.deps import ApiServices
+from api.schemas import BackupNowResult
 from collectors.snmp.device_reader import ProfileDeviceReader
 from collectors.snmp.poller import SnmpPoller
+from collectors.ssh.executor import SshExecutor
+from collectors.ssh.service import SshCollectionService
 from collectors.store_sink import StoreSink
 from ssnoc import __version__
 from ssnoc.wiring import LoadedInventory, Noc, make_transport
@@ -23,16 +27,43 @@ log = logging.getLogger(__name__)
 COMPACT_EVERY_S = 600.0
 
 
-def build_api(noc: Noc) -> ApiApp:
-    """The API over this process's stores."""
+def build_api(noc: Noc, ssh: SshCollectionService | None = None) -> ApiApp:
+    """The API over this process's stores; with ``ssh``, devices can be backed up on demand."""
+    stores = noc.ssh_stores
+    backup_now = None
+    if ssh is not None:
+        collector = ssh
+
+        async def backup_now_hook(device_id: str) -> BackupNowResult:
+            return backup_result(await collector.backup_now(device_id))
+
+        backup_now = backup_now_hook
     services = ApiServices(
         state=noc.state,
         metrics=noc.metrics,
         clock=noc.clock,
         api_token=noc.settings.api_token,
         version=__version__,
+        configs=stores.configs,
+        accounts=stores.accounts,
+        ssh_facts=stores.facts,
+        host_keys=stores.host_keys,
+        backup_now=backup_now,
     )
     return create_app(services)
+
+
+def build_ssh_service(noc: Noc, loaded: LoadedInventory) -> SshCollectionService:
+    settings = noc.settings.ssh
+    service = SshCollectionService(
+        SshExecutor(max_workers=settings.workers),
+        noc.ssh_stores,
+        noc.events,
+        noc.clock,
+        interval_s=settings.interval_s,
+    )
+    service.set_targets(loaded.ssh_targets)
+    return service
 
 
 def build_poller(noc: Noc, loaded: LoadedInventory) -> SnmpPoller:
@@ -60,10 +91,13 @@ async def run_server(noc: Noc, loaded: LoadedInventory) -> None:
     )
     for device_id, reason in loaded.skipped.items():
         log.warning("not polling %s: %s", device_id, reason)
+    for device_id, reason in loaded.ssh_skipped.items():
+        log.warning("not collecting %s over SSH: %s", device_id, reason)
     poller = build_poller(noc, loaded)
+    ssh = build_ssh_service(noc, loaded)
     settings = noc.settings
     config = uvicorn.Config(
-        build_api(noc),
+        build_api(noc, ssh),
         host=settings.api.host,
         port=settings.api.port,
         log_level=settings.log_level.lower(),
@@ -74,12 +108,14 @@ async def run_server(noc: Noc, loaded: LoadedInventory) -> None:
     pid_path = pid_file(noc)
     pid_path.write_text(str(os.getpid()))
     polling = asyncio.create_task(poller.run(stop), name="poller")
+    collecting = asyncio.create_task(ssh.run(stop), name="ssh-collector")
     compacting = asyncio.create_task(_compact_periodically(noc, stop), name="compaction")
     try:
         await server.serve()
     finally:
         stop.set()
-        await asyncio.gather(polling, compacting, return_exceptions=True)
+        await asyncio.gather(polling, collecting, compacting, return_exceptions=True)
+        await ssh.close()
         await poller.close()
         with contextlib.suppress(FileNotFoundError):
             pid_path.unlink()

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
 from collectors.snmp.readings import PollTarget
 from collectors.snmp.transport import SnmpTarget, SnmpTransport
+from collectors.ssh.target import SshTarget
 from core.clock import Clock, SystemClock
 from core.credentials import Credentials, credentials_file_is_private, load_credentials
 from core.errors import ConfigError, CredentialError, NocError
@@ -22,10 +25,17 @@ from core.events import EventBus
 from core.inventory import load_inventory
 from core.metrics.sqlite_store import SqliteMetricStore
 from core.metrics.store import MetricStore
-from core.model import Inventory
+from core.model import Device, Inventory, Platform
 from core.settings import Settings
+from core.state.accounts import AccountRepository
+from core.state.configs import ConfigRepository
 from core.state.db import migrate_to_head, open_state_engine
+from core.state.host_keys import HostKeyStore
 from core.state.repository import StateRepository
+from core.state.ssh_facts import SshFactsRepository
+
+if TYPE_CHECKING:
+    from collectors.ssh.service import SshStores
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +50,20 @@ class Noc:
     state: StateRepository
     metrics: MetricStore
     events: EventBus = field(default_factory=EventBus)
+
+    @cached_property
+    def ssh_stores(self) -> SshStores:
+        # Imported here: the SSH collectors (netmiko, paramiko) take most of a second to load,
+        # and commands that never touch SSH should not pay for it.
+        from collectors.ssh.service import SshStores
+
+        return SshStores(
+            facts=SshFactsRepository(self.engine),
+            accounts=AccountRepository(self.engine),
+            configs=ConfigRepository(self.engine, self.clock),
+            host_keys=HostKeyStore(self.engine, self.clock),
+            metrics=self.metrics,
+        )
 
     def close(self) -> None:
         self.metrics.close()
@@ -68,6 +92,8 @@ class LoadedInventory:
     targets: list[PollTarget]
     skipped: dict[str, str]
     """Devices that cannot be polled, and why (e.g. a credential that does not exist)."""
+    ssh_targets: list[SshTarget] = field(default_factory=list)
+    ssh_skipped: dict[str, str] = field(default_factory=dict)
 
 
 def load_network(settings: Settings, inventory_path: Path | None = None) -> LoadedInventory:
@@ -89,7 +115,8 @@ def load_network(settings: Settings, inventory_path: Path | None = None) -> Load
             )
         credentials = load_credentials(credentials_path)
     targets, skipped = poll_targets(inventory, credentials, settings)
-    return LoadedInventory(inventory, credentials, targets, skipped)
+    ssh, ssh_skipped = ssh_targets(inventory, credentials, settings)
+    return LoadedInventory(inventory, credentials, targets, skipped, ssh, ssh_skipped)
 
 
 def poll_targets(
@@ -126,6 +153,46 @@ def poll_targets(
                 interval_s=device.snmp.interval_s or poll.interval_s,
             )
         )
+    return targets, skipped
+
+
+def ssh_target(
+    device: Device,
+    credentials: Credentials,
+    settings: Settings,
+    *,
+    timeout_s: float | None = None,
+    units: tuple[str, ...] | None = None,
+) -> SshTarget:
+    """The SSH target of an inventory device."""
+    if device.ssh is None:
+        raise ConfigError(f"{device.id} has no ssh access in the inventory")
+    credential = credentials.ssh(device.ssh.credential)
+    linux = device.platform is Platform.LINUX
+    return SshTarget(
+        device_id=device.id,
+        host=str(device.address),
+        port=device.ssh.port,
+        platform=device.platform,
+        credential=credential,
+        timeout_s=timeout_s or device.ssh.timeout_s or settings.ssh.timeout_s,
+        units=(units if units is not None else settings.ssh.host_units) if linux else (),
+    )
+
+
+def ssh_targets(
+    inventory: Inventory, credentials: Credentials, settings: Settings
+) -> tuple[list[SshTarget], dict[str, str]]:
+    """One SSH target per device with SSH access; a missing credential skips that device."""
+    targets: list[SshTarget] = []
+    skipped: dict[str, str] = {}
+    for device in inventory.devices:
+        if device.ssh is None:
+            continue
+        try:
+            targets.append(ssh_target(device, credentials, settings))
+        except CredentialError as exc:
+            skipped[device.id] = str(exc)
     return targets, skipped
 
 

@@ -10,9 +10,13 @@ from textual.screen import Screen
 
 from tui.client import NocApiClient
 from tui.commands import CommandError, Verb, parse_command
-from tui.messages import OpenDevice, OpenRegion
+from tui.messages import OpenAccounts, OpenConfigs, OpenDevice, OpenRegion
+from tui.screens.accounts import DeviceAccountsScreen
+from tui.screens.backups import BackupsScreen
 from tui.screens.command import CommandScreen
+from tui.screens.configs import ConfigScreen
 from tui.screens.device import DeviceScreen
+from tui.screens.fleet_accounts import FleetAccountsScreen
 from tui.screens.help import HelpScreen
 from tui.screens.province import ProvinceScreen
 
@@ -42,7 +46,7 @@ class NocConsole(App[None]):
         self.client = client
         self.refresh_interval_s = refresh_interval_s
         self.read_only = read_only
-        """Nothing the console does changes the network yet; actions that will, check this."""
+        """Actions that do something (a backup now) are hidden and refused; reading is not."""
         self.province = ProvinceScreen(client, refresh_interval_s)
         if read_only:
             self.title = f"{self.TITLE} (read-only)"
@@ -53,7 +57,23 @@ class NocConsole(App[None]):
     # ------------------------------------------------------------------ routes
 
     def on_open_device(self, message: OpenDevice) -> None:
-        self.push_screen(DeviceScreen(self.client, message.device_id, self.refresh_interval_s))
+        self.push_screen(
+            DeviceScreen(
+                self.client, message.device_id, self.refresh_interval_s, read_only=self.read_only
+            )
+        )
+
+    def on_open_configs(self, message: OpenConfigs) -> None:
+        self.push_screen(
+            ConfigScreen(
+                self.client, message.device_id, self.refresh_interval_s, read_only=self.read_only
+            )
+        )
+
+    def on_open_accounts(self, message: OpenAccounts) -> None:
+        self.push_screen(
+            DeviceAccountsScreen(self.client, message.device_id, self.refresh_interval_s)
+        )
 
     def on_open_region(self, message: OpenRegion) -> None:
         self._home()
@@ -63,6 +83,13 @@ class NocConsole(App[None]):
     def _home(self) -> None:
         while len(self.screen_stack) > 1 and self.screen is not self.province:
             self.pop_screen()
+
+    def _refresh_if_shown(self, kind: type[Screen[None]]) -> bool:
+        # Asked for while it is shown: refresh it rather than stack a second one.
+        if isinstance(self.screen, kind):
+            self.call_next(self.screen.run_action, "refresh")
+            return True
+        return False
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -84,6 +111,13 @@ class NocConsole(App[None]):
                 self.post_message(OpenDevice(command.argument or ""))
             case Verb.REGION:
                 self.post_message(OpenRegion(command.argument or ""))
+            case Verb.BACKUPS:
+                if not self._refresh_if_shown(BackupsScreen):
+                    interval = self.refresh_interval_s
+                    self.push_screen(BackupsScreen(self.client, interval, self.read_only))
+            case Verb.ACCOUNTS:
+                if not self._refresh_if_shown(FleetAccountsScreen):
+                    self.push_screen(FleetAccountsScreen(self.client, self.refresh_interval_s))
             case Verb.HOME:
                 self._home()
             case Verb.REFRESH:

@@ -18,6 +18,12 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from core.errors import NocError
 from core.model import Status
+from core.state.config_views import (
+    BackupStatusView,
+    ConfigDiff,
+    ConfigVersion,
+    ConfigVersionSummary,
+)
 from core.state.views import (
     DeviceDetail,
     DeviceSummary,
@@ -25,12 +31,16 @@ from core.state.views import (
     RegionNode,
     StatusCounts,
 )
+from tui.api_models import BackupResult, DeviceAccount, DeviceSsh
 
 T = TypeVar("T")
 
 API_PREFIX = "/api/v1"
 # Statuses meaning "the service is not there right now" rather than "you asked wrongly".
 _UNAVAILABLE = frozenset({502, 503, 504})
+BACKUP_TIMEOUT_S = 180.0
+"""A backup on demand logs into the device and reads its whole configuration: far longer than
+any read, so it gets its own timeout."""
 
 
 class ApiError(NocError):
@@ -65,6 +75,9 @@ class ApiHealth(BaseModel):
 _REGIONS = TypeAdapter(list[RegionNode])
 _DEVICES = TypeAdapter(list[DeviceSummary])
 _INTERFACES = TypeAdapter(list[InterfaceView])
+_VERSIONS = TypeAdapter(list[ConfigVersionSummary])
+_BACKUPS = TypeAdapter(list[BackupStatusView])
+_ACCOUNTS = TypeAdapter(list[DeviceAccount])
 
 
 class NocApiClient:
@@ -101,12 +114,83 @@ class NocApiClient:
     async def interfaces(self, device_id: str) -> list[InterfaceView]:
         return await self._get(f"/devices/{_segment(device_id)}/interfaces", _INTERFACES)
 
+    # ------------------------------------------------------------------ configurations
+
+    async def config_versions(self, device_id: str) -> list[ConfigVersionSummary]:
+        """Newest first."""
+        return await self._get(f"/devices/{_segment(device_id)}/configs", _VERSIONS)
+
+    async def config_version(self, version_id: int) -> ConfigVersion:
+        return await self._get(f"/configs/{version_id}", TypeAdapter(ConfigVersion))
+
+    async def config_diff(self, from_id: int, to_id: int) -> ConfigDiff:
+        params = {"from": str(from_id), "to": str(to_id)}
+        return await self._get("/configs/diff", TypeAdapter(ConfigDiff), params)
+
+    async def backup_status(self, device_id: str) -> BackupStatusView:
+        return await self._get(
+            f"/devices/{_segment(device_id)}/backup", TypeAdapter(BackupStatusView)
+        )
+
+    async def backups(
+        self, stale: bool = False, older_than_h: float | None = None
+    ) -> list[BackupStatusView]:
+        """Every device's backup record; with ``stale``, those without a successful backup in
+        ``older_than_h`` hours (the server's default: 24), worst first."""
+        params = {
+            "stale": "true" if stale else None,
+            "older_than_h": f"{older_than_h:g}" if older_than_h is not None else None,
+        }
+        return await self._get("/backups", _BACKUPS, params)
+
+    async def backup_now(self, device_id: str) -> BackupResult:
+        """Back the device up now (the server connects to it; this may take a while)."""
+        return await self._request(
+            "POST",
+            f"/devices/{_segment(device_id)}/backup",
+            TypeAdapter(BackupResult),
+            timeout_s=BACKUP_TIMEOUT_S,
+        )
+
+    # ------------------------------------------------------------------ accounts and SSH
+
+    async def accounts(self, device_id: str) -> list[DeviceAccount]:
+        return await self._get(f"/devices/{_segment(device_id)}/accounts", _ACCOUNTS)
+
+    async def search_accounts(
+        self,
+        text: str | None = None,
+        privileged: bool = False,
+        device: str | None = None,
+    ) -> list[DeviceAccount]:
+        params = {"q": text, "privileged": "true" if privileged else None, "device": device}
+        return await self._get("/accounts", _ACCOUNTS, params)
+
+    async def device_ssh(self, device_id: str) -> DeviceSsh:
+        return await self._get(f"/devices/{_segment(device_id)}/ssh", TypeAdapter(DeviceSsh))
+
+    # ------------------------------------------------------------------ transport
+
     async def _get(
         self, path: str, adapter: TypeAdapter[T], params: Mapping[str, str | None] | None = None
     ) -> T:
+        return await self._request("GET", path, adapter, params)
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        adapter: TypeAdapter[T],
+        params: Mapping[str, str | None] | None = None,
+        timeout_s: float | None = None,
+    ) -> T:
         query = {k: v for k, v in (params or {}).items() if v is not None}
+        # Without an explicit timeout the client's own applies (USE_CLIENT_DEFAULT).
+        timeout: Any = httpx.USE_CLIENT_DEFAULT if timeout_s is None else timeout_s
         try:
-            response = await self._http.get(f"{API_PREFIX}{path}", params=query)
+            response = await self._http.request(
+                method, f"{API_PREFIX}{path}", params=query, timeout=timeout
+            )
         except httpx.TimeoutException as exc:
             raise ApiUnavailable(f"the API at {self.base_url} did not answer in time") from exc
         except (httpx.TransportError, httpx.InvalidURL) as exc:

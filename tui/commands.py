@@ -11,6 +11,8 @@ from core.errors import NocError
 class Verb(StrEnum):
     DEVICE = "device"
     REGION = "region"
+    BACKUPS = "backups"
+    ACCOUNTS = "accounts"
     HELP = "help"
     REFRESH = "refresh"
     HOME = "home"
@@ -23,6 +25,12 @@ ALIASES: dict[str, Verb] = {
     "d": Verb.DEVICE,
     "region": Verb.REGION,
     "reg": Verb.REGION,
+    "backups": Verb.BACKUPS,
+    "backup": Verb.BACKUPS,
+    "bk": Verb.BACKUPS,
+    "accounts": Verb.ACCOUNTS,
+    "account": Verb.ACCOUNTS,
+    "acc": Verb.ACCOUNTS,
     "help": Verb.HELP,
     "h": Verb.HELP,
     "?": Verb.HELP,
@@ -39,6 +47,8 @@ NEEDS_ARGUMENT = {Verb.DEVICE: "a device id", Verb.REGION: "a region code"}
 USAGE = (
     ("device ID", "open a device (aliases: dev, d)"),
     ("region CODE", "show a region in the tree (alias: reg)"),
+    ("backups", "devices not backed up in 24 h, worst first (aliases: backup, bk)"),
+    ("accounts", "local accounts of every device and host (aliases: account, acc)"),
     ("home", "back to the province screen (alias: province)"),
     ("refresh", "refresh now (alias: r)"),
     ("help", "this help (aliases: h, ?)"),

@@ -19,3 +19,19 @@ class OpenRegion(Message):
     def __init__(self, code: str) -> None:
         super().__init__()
         self.code = code
+
+
+class OpenConfigs(Message):
+    """Show one device's configuration history."""
+
+    def __init__(self, device_id: str) -> None:
+        super().__init__()
+        self.device_id = device_id
+
+
+class OpenAccounts(Message):
+    """Show one device's local accounts."""
+
+    def __init__(self, device_id: str) -> None:
+        super().__init__()
+        self.device_id = device_id

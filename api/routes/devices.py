@@ -5,18 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
-from api.deps import Permission, StateDep, require
+from api.deps import DeviceIdPath, Permission, StateDep, require
 from api.errors import error_responses
 from core.model import Status
 from core.state.views import DeviceDetail, DeviceSummary, InterfaceView
 
 router = APIRouter(prefix="/devices", tags=["devices"])
-
-DeviceIdPath = Annotated[
-    str, Path(min_length=1, max_length=96, description="Device id", examples=["gz-core1"])
-]
 
 
 @router.get(

@@ -36,3 +36,15 @@ DEVICE_METRICS = (
     DEVICE_UPTIME_S,
     DEVICE_POLL_DURATION_S,
 )
+
+# Linux hosts, collected over SSH. Every series carries ``device``.
+HOST_LOAD1 = "host_load1"
+"""One-minute load average (/proc/loadavg)."""
+HOST_MEMORY_PERCENT = "host_memory_percent"
+"""Memory in use: 100 × (MemTotal − MemAvailable) / MemTotal."""
+HOST_DISK_USED_PERCENT = "host_disk_used_percent"
+"""Per filesystem, labelled ``mount``: 100 × used / (used + available), df's Capacity unrounded."""
+HOST_UNIT_ACTIVE = "host_unit_active"
+"""Per named service, labelled ``unit``: 1 when active (or its process runs), else 0."""
+
+HOST_METRICS = (HOST_LOAD1, HOST_MEMORY_PERCENT, HOST_DISK_USED_PERCENT, HOST_UNIT_ACTIVE)

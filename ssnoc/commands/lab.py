@@ -1,19 +1,28 @@
-"""``ssnoc lab up|down|status``: the simulated province on this machine's loopback."""
+"""``ssnoc lab up|down|status|ssh-device|ssh-rekey``: the simulated province on loopback."""
 
 from __future__ import annotations
 
+import asyncio
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from core.errors import NocError
+from core.errors import LabError, NocError
+from core.model import Platform
 from core.settings import load_settings
 from lab.control import lab_down, lab_status, lab_up
+from lab.ssh.lifecycle import rekey_device
+from lab.ssh.run import serve
+from lab.ssh.sample import single_device_spec
+from lab.ssh.server import SshSimulator
+from lab.ssh.spec import SimulatorConfig, SshBehaviour
 from lab.state import LabOptions
 
 lab_app = typer.Typer(
-    help="The simulated Guangdong province: SNMP agents on 127.x.y.z, one per device.",
+    help="The simulated Guangdong province: SNMP agents and SSH devices on 127.x.y.z, one per "
+    "device; OpenSSH for the Linux hosts.",
     no_args_is_help=True,
 )
 
@@ -45,6 +54,10 @@ def up(
         Path | None, typer.Option(help="Divisions JSON; default ../shared/data/….")
     ] = None,
     data_dir: Annotated[Path | None, typer.Option(help="Default: the settings' data_dir.")] = None,
+    ssh: Annotated[
+        bool, typer.Option(help="SSH on every router and switch (and, as root, the hosts).")
+    ] = True,
+    ssh_port: Annotated[int, typer.Option(help="TCP port of every SSH server.")] = 2222,
 ) -> None:
     """Build the province and start its agents (a running lab is replaced)."""
     options = LabOptions(
@@ -54,6 +67,8 @@ def up(
         network=network,
         port=port,
         divisions_path=divisions,
+        ssh=ssh,
+        ssh_port=ssh_port,
     )
     try:
         state = lab_up(options, progress=_progress)
@@ -64,6 +79,12 @@ def up(
         f"on {len(state.shards)} simulator processes in {state.startup_s:.1f} s\n"
         f"inventory:   {state.inventory_path}\ncredentials: {state.credentials_path}"
     )
+    if state.ssh_port is not None:
+        hosts = f"{len(state.sshd)} sshd" if state.sshd else f"no sshd ({state.linux_ssh_note})"
+        typer.echo(
+            f"ssh:         port {state.ssh_port}, {len(state.ssh_simulators)} device simulators, "
+            + hosts
+        )
 
 
 @lab_app.command("down")
@@ -78,13 +99,11 @@ def down(
     if not report.was_recorded:
         typer.echo("no lab is running here")
         return
+    stopped = len(report.stopped_pids) + len(report.ssh_stopped_pids)
+    gone = len(report.already_gone_pids) + len(report.ssh_already_gone_pids)
     typer.echo(
-        f"lab down: stopped {len(report.stopped_pids)} simulator processes"
-        + (
-            f" ({len(report.already_gone_pids)} were already gone)"
-            if report.already_gone_pids
-            else ""
-        )
+        f"lab down: stopped {stopped} simulator processes"
+        + (f" ({gone} were already gone)" if gone else "")
     )
 
 
@@ -116,7 +135,98 @@ def status(
         if shard.log_tail:
             line += f" — {shard.log_tail}"
         typer.echo(line)
-    if report.endpoints_bound != report.endpoints_total or report.shards_alive != len(
-        report.shards
-    ):
+    for responder in report.ssh:
+        mark = "ok  " if responder.healthy else "FAIL"
+        line = (
+            f"  {mark} {responder.kind} {responder.index:2d} pid {responder.pid}: "
+            f"{responder.listening}/{responder.endpoints_total} SSH endpoints"
+        )
+        if responder.log_tail:
+            line += f" — {responder.log_tail}"
+        typer.echo(line)
+    if state.ssh_port is not None and not state.sshd:
+        typer.echo(f"  Linux hosts: no SSH — {state.linux_ssh_note}")
+    if not report.all_up:
         raise typer.Exit(1)
+
+
+def _listen_address(listen: str) -> tuple[str, int]:
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise typer.BadParameter("give HOST:PORT, e.g. 127.0.0.1:2222", param_hint="--listen")
+    return host, int(port)
+
+
+@lab_app.command("ssh-device")
+def ssh_device(
+    platform: Annotated[
+        Platform, typer.Option(help="huawei_vrp, hp_comware, cisco_ios or zte_zxros.")
+    ],
+    listen: Annotated[str, typer.Option(help="HOST:PORT to listen on, e.g. 127.0.0.1:2222.")],
+    outputs: Annotated[
+        Path | None,
+        typer.Option(
+            help="Recorded outputs, one file (or directory of .raw files) per command, spaces "
+            "as _: display_version.raw. Without it a sample switch answers.",
+            exists=True,
+            file_okay=False,
+        ),
+    ] = None,
+    username: Annotated[str, typer.Option(help="Login accepted.")] = "noc",
+    password: Annotated[str, typer.Option(help="Its password.")] = "noc-pass",  # noqa: S107
+    hostname: Annotated[str, typer.Option(help="The prompt's hostname.")] = "LAB-DEV1",
+    enable_secret: Annotated[
+        str | None, typer.Option(help="IOS/ZXROS: log in unprivileged; enable with this.")
+    ] = None,
+    host_key: Annotated[
+        Path | None, typer.Option(help="Host key file (made if missing); default: a new key.")
+    ] = None,
+    delay: Annotated[float, typer.Option(help="Seconds before every answer.")] = 0.0,
+    hang: Annotated[
+        list[str] | None, typer.Option(help="A command that never answers (repeatable).")
+    ] = None,
+) -> None:
+    """Run one simulated SSH device in the foreground until Ctrl-C."""
+    if platform is Platform.LINUX:
+        raise typer.BadParameter("Linux hosts are real: use OpenSSH", param_hint="--platform")
+    host, port = _listen_address(listen)
+    with tempfile.TemporaryDirectory(prefix="ssnoc-ssh-device-") as scratch:
+        spec = single_device_spec(
+            platform,
+            host,
+            port,
+            host_key or Path(scratch) / "host_key",
+            hostname=hostname,
+            username=username,
+            password=password,
+            enable_secret=enable_secret,
+            outputs_dir=outputs.resolve() if outputs else None,
+            behaviour=SshBehaviour(command_delay_s=delay, hanging_commands=tuple(hang or ())),
+        )
+
+        def ready(simulator: SshSimulator) -> None:
+            fingerprint = simulator.fingerprints[(host, port)]
+            typer.echo(
+                f"{platform} {hostname} listening on {host}:{port} (host key {fingerprint}); "
+                "Ctrl-C stops it",
+                err=True,
+            )
+
+        try:
+            asyncio.run(serve(SimulatorConfig(devices=(spec,)), on_ready=ready))
+        except OSError as exc:
+            raise _fail(LabError(f"cannot listen on {host}:{port}: {exc}")) from None
+
+
+@lab_app.command("ssh-rekey")
+def ssh_rekey(
+    device: Annotated[str, typer.Argument(help="Device id, e.g. gz-core1.")],
+    data_dir: Annotated[Path | None, typer.Option(help="Default: the settings' data_dir.")] = None,
+) -> None:
+    """Give a simulated device a new SSH host key (as a replaced device — or an attacker — would
+    present); the NOC must refuse it until the change is approved."""
+    try:
+        fingerprint = rekey_device(_data_dir(data_dir), device)
+    except NocError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"{device}: new host key {fingerprint}")

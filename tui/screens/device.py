@@ -1,4 +1,5 @@
-"""One device: who it is and how it is, above its interfaces with live rates."""
+"""One device: who it is and how it is, above its interfaces with live rates. From here: its
+configuration history (``c``), its accounts (``a``), a backup now (``b``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from textual.widgets import Footer, Header, Input
 
 from core.state.views import InterfaceView
 from tui.client import ApiError, NocApiClient
+from tui.messages import OpenAccounts, OpenConfigs
+from tui.screens.backup_now import ACTION, BackupNow
 from tui.screens.refreshing import RefreshingScreen
 from tui.units import format_rate, format_time
 from tui.widgets.device_header import DeviceHeader
@@ -28,11 +31,22 @@ class DeviceScreen(RefreshingScreen):
         Binding("escape", "back", "Back"),
         Binding("slash", "filter", "Filter"),
         Binding("r", "refresh", "Refresh"),
+        Binding("c", "configs", "Configs"),
+        Binding("a", "accounts", "Accounts"),
+        Binding("b", ACTION, "Back up"),
     ]
 
-    def __init__(self, client: NocApiClient, device_id: str, refresh_interval_s: float) -> None:
+    def __init__(
+        self,
+        client: NocApiClient,
+        device_id: str,
+        refresh_interval_s: float,
+        read_only: bool = False,
+    ) -> None:
         super().__init__(client, refresh_interval_s)
         self.device_id = device_id
+        self.read_only = read_only
+        self._backup = BackupNow(self, client)
         self._loaded = False
         self._interfaces: list[InterfaceView] = []
         self._now: datetime | None = None
@@ -55,6 +69,10 @@ class DeviceScreen(RefreshingScreen):
         self.table.border_title = "interfaces"
         self.table.focus()
         self.start_refreshing()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Read-only: the key is neither shown nor bound.
+        return not (action == ACTION and self.read_only)
 
     def action_refresh(self) -> None:
         self._load()
@@ -121,3 +139,15 @@ class DeviceScreen(RefreshingScreen):
     def _apply_filter(self, text: str) -> None:
         self.table.set_filter(text)
         self._show_status()
+
+    # ------------------------------------------------------------------ elsewhere
+
+    def action_configs(self) -> None:
+        self.post_message(OpenConfigs(self.device_id))
+
+    def action_accounts(self) -> None:
+        self.post_message(OpenAccounts(self.device_id))
+
+    def action_backup(self) -> None:
+        if not self.read_only:
+            self._backup.ask(self.device_id)

@@ -38,6 +38,33 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("space", "open or close the region (tree)"),
         ),
     ),
+    (
+        "device",
+        (
+            ("c", "configuration history: versions, diffs, backup record"),
+            ("a", "local accounts, with what SSH says of the device"),
+            ("b", "back the configuration up now (asks first; hidden when read-only)"),
+        ),
+    ),
+    (
+        "config history",
+        (
+            ("space", "mark a version; with two marked, the diff compares them"),
+            ("/", "search the diff; Enter keeps the search, Esc clears it"),
+            ("n  N", "next / previous match"),
+            ("tab", "between the versions and the diff (j k and arrows scroll it)"),
+            ("escape", "clear the search, then the marks, then back"),
+        ),
+    ),
+    (
+        "fleet lists",
+        (
+            ("enter", "open the device (:backups, :accounts)"),
+            ("b", "back the selected device up now (:backups)"),
+            ("p", "privileged accounts only, or all again (:accounts)"),
+            ("y  n", "answer a confirmation (Esc: no)"),
+        ),
+    ),
 )
 
 

@@ -20,8 +20,13 @@ class FilterBar(Input):
     class Cleared(Message):
         """The operator dropped the filter (Esc)."""
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(placeholder="filter…  (Enter keeps it, Esc clears it)", id=id)
+    def __init__(
+        self,
+        *,
+        id: str | None = None,
+        placeholder: str = "filter…  (Enter keeps it, Esc clears it)",
+    ) -> None:
+        super().__init__(placeholder=placeholder, id=id)
 
     def open(self) -> None:
         self.add_class("-open")

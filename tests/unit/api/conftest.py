@@ -7,18 +7,31 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import Engine
 
 from api.app import create_app
 from core.metrics.sqlite_store import SqliteMetricStore
 from core.state.repository import StateRepository
-from tests.unit.api.scenario import fill_metrics, open_state, services
+from tests.unit.api.scenario import SshStores, fill_metrics, open_state, open_stores, services
+from tests.unit.api.ssh_scenario import fill_ssh_state
 
 
 @pytest.fixture
-def state(tmp_path: Path) -> Iterator[StateRepository]:
+def state_db(tmp_path: Path) -> Iterator[tuple[Engine, StateRepository]]:
     engine, repository = open_state(tmp_path)
-    yield repository
+    yield engine, repository
     engine.dispose()
+
+
+@pytest.fixture
+def state(state_db: tuple[Engine, StateRepository]) -> StateRepository:
+    return state_db[1]
+
+
+@pytest.fixture
+def stores(state_db: tuple[Engine, StateRepository]) -> SshStores:
+    """Configurations, accounts, SSH facts and host keys of the fixed scenario."""
+    return fill_ssh_state(open_stores(state_db[0]))
 
 
 @pytest.fixture
@@ -31,9 +44,9 @@ def metrics(tmp_path: Path) -> Iterator[SqliteMetricStore]:
 
 @pytest.fixture
 async def client(
-    state: StateRepository, metrics: SqliteMetricStore
+    state: StateRepository, metrics: SqliteMetricStore, stores: SshStores
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(services(state, metrics))
+    app = create_app(services(state, metrics, stores))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield http

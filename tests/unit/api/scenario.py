@@ -5,21 +5,27 @@ Everything is fixed (times, rates, identities) so console snapshots are determin
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
-from api.deps import ApiServices
+from api.audit import AuditHook, log_audit
+from api.deps import ApiServices, BackupNowHook
 from core.clock import FakeClock, to_epoch_s
 from core.inventory import load_inventory
 from core.metrics import names
 from core.metrics.store import MetricStore, Sample, SeriesKey
 from core.model import DeviceIdentity
 from core.polling import DevicePollRecord, InterfaceReading
+from core.state.accounts import AccountRepository
+from core.state.configs import ConfigRepository
 from core.state.db import migrate_to_head, open_state_engine
+from core.state.host_keys import HostKeyStore
 from core.state.repository import StateRepository
+from core.state.ssh_facts import SshFactsRepository
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -138,11 +144,47 @@ def fill_metrics(store: MetricStore) -> None:
     store.write(samples)
 
 
-def services(state: StateRepository, metrics: MetricStore, token: str | None = None) -> ApiServices:
+@dataclass(frozen=True)
+class SshStores:
+    """The stores the SSH collectors fill, over one state DB."""
+
+    configs: ConfigRepository
+    accounts: AccountRepository
+    ssh_facts: SshFactsRepository
+    host_keys: HostKeyStore
+    engine: Engine
+
+
+def open_stores(engine: Engine) -> SshStores:
+    """Empty stores over ``engine`` (:mod:`tests.unit.api.ssh_scenario` fills them)."""
+    clock = FakeClock(NOW)
+    return SshStores(
+        configs=ConfigRepository(engine, clock),
+        accounts=AccountRepository(engine),
+        ssh_facts=SshFactsRepository(engine),
+        host_keys=HostKeyStore(engine, clock),
+        engine=engine,
+    )
+
+
+def services(
+    state: StateRepository,
+    metrics: MetricStore,
+    stores: SshStores,
+    token: str | None = None,
+    backup_now: BackupNowHook | None = None,
+    audit: AuditHook = log_audit,
+) -> ApiServices:
     return ApiServices(
         state=state,
         metrics=metrics,
         clock=FakeClock(NOW),
         api_token=SecretStr(token) if token is not None else None,
         version="9.9.9-test",
+        configs=stores.configs,
+        accounts=stores.accounts,
+        ssh_facts=stores.ssh_facts,
+        host_keys=stores.host_keys,
+        backup_now=backup_now,
+        audit=audit,
     )

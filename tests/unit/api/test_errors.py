@@ -13,7 +13,7 @@ from core.errors import ConfigError, NocError
 from core.state.repository import StateRepository
 from core.state.views import RegionNode
 from tests.unit.api.fakes import FakeMetricStore
-from tests.unit.api.scenario import services
+from tests.unit.api.scenario import SshStores, services
 
 
 class BrokenRepository(StateRepository):
@@ -26,18 +26,18 @@ class BrokenRepository(StateRepository):
         raise self.error
 
 
-async def answer(error: Exception) -> httpx.Response:
-    app = create_app(services(BrokenRepository(error), FakeMetricStore()))
+async def answer(error: Exception, stores: SshStores) -> httpx.Response:
+    app = create_app(services(BrokenRepository(error), FakeMetricStore(), stores))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         return await http.get("/api/v1/regions")
 
 
 async def test_unexpected_exception_is_a_bare_500_logged_with_the_path(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, stores: SshStores
 ) -> None:
     with caplog.at_level(logging.ERROR, logger="api.errors"):
-        response = await answer(ZeroDivisionError("secret internals"))
+        response = await answer(ZeroDivisionError("secret internals"), stores)
     assert response.status_code == 500
     assert response.json() == {"error": {"code": "internal_error", "message": "internal error"}}
     assert "secret internals" not in response.text
@@ -47,23 +47,23 @@ async def test_unexpected_exception_is_a_bare_500_logged_with_the_path(
     assert record.exc_info is not None
 
 
-async def test_a_noc_error_is_500_with_its_message() -> None:
-    response = await answer(NocError("topology not computed yet"))
+async def test_a_noc_error_is_500_with_its_message(stores: SshStores) -> None:
+    response = await answer(NocError("topology not computed yet"), stores)
     assert response.status_code == 500
     assert response.json() == {
         "error": {"code": "server_error", "message": "topology not computed yet"}
     }
 
 
-async def test_config_error_is_400() -> None:
-    response = await answer(ConfigError("setting 'x': bad"))
+async def test_config_error_is_400(stores: SshStores) -> None:
+    response = await answer(ConfigError("setting 'x': bad"), stores)
     assert response.status_code == 400
     assert response.json()["error"] == {"code": "bad_request", "message": "setting 'x': bad"}
 
 
 @pytest.fixture
-async def plain(state: StateRepository) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(services(state, FakeMetricStore()))
+async def plain(state: StateRepository, stores: SshStores) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(services(state, FakeMetricStore(), stores))
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://test"
     ) as http:

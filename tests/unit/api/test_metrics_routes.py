@@ -11,7 +11,7 @@ from api.app import create_app
 from core.clock import to_epoch_s
 from core.state.repository import StateRepository
 from tests.unit.api.fakes import FakeMetricStore
-from tests.unit.api.scenario import NOW, T0, services
+from tests.unit.api.scenario import NOW, T0, SshStores, services
 
 START = (T0 - timedelta(minutes=10)).isoformat()
 END = T0.isoformat()
@@ -76,7 +76,7 @@ async def test_query_range_accepts_epoch_seconds_and_repeated_matchers(
 
 
 async def test_query_range_defaults_to_the_last_hour(
-    state: StateRepository, client: httpx.AsyncClient
+    state: StateRepository, stores: SshStores, client: httpx.AsyncClient
 ) -> None:
     response = await client.get("/api/v1/metrics/query_range", params={"name": "device_up"})
     assert response.status_code == 200
@@ -89,7 +89,7 @@ async def test_query_range_defaults_to_the_last_hour(
     )
     # …and the defaults are what the store is asked for.
     fake = FakeMetricStore()
-    app = create_app(services(state, fake))
+    app = create_app(services(state, fake, stores))
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://test"
     ) as http:
@@ -145,10 +145,10 @@ async def test_too_many_points_says_how_many(client: httpx.AsyncClient) -> None:
     assert "86400 points per series; at most 11000" in response.json()["error"]["message"]
 
 
-async def test_metric_store_failure_is_503(state: StateRepository) -> None:
+async def test_metric_store_failure_is_503(state: StateRepository, stores: SshStores) -> None:
     failing = FakeMetricStore()
     failing.failing = True
-    app = create_app(services(state, failing))
+    app = create_app(services(state, failing, stores))
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://test"
     ) as http:

@@ -9,7 +9,7 @@ import httpx
 from api.app import create_app
 from core.state.repository import StateRepository
 from tests.unit.api.fakes import FakeMetricStore
-from tests.unit.api.scenario import services
+from tests.unit.api.scenario import SshStores, services
 
 
 async def schema(client: httpx.AsyncClient) -> dict[str, Any]:
@@ -24,7 +24,16 @@ async def test_schema_names_the_api(client: httpx.AsyncClient) -> None:
     assert body["info"]["title"] == "ssnoc API"
     assert body["info"]["version"] == "9.9.9-test"
     assert "Bearer" in body["info"]["description"]
-    assert {t["name"] for t in body["tags"]} == {"health", "regions", "devices", "metrics"}
+    assert {t["name"] for t in body["tags"]} == {
+        "health",
+        "regions",
+        "devices",
+        "metrics",
+        "configs",
+        "backups",
+        "accounts",
+        "ssh",
+    }
 
 
 async def test_every_operation_is_documented(client: httpx.AsyncClient) -> None:
@@ -38,6 +47,14 @@ async def test_every_operation_is_documented(client: httpx.AsyncClient) -> None:
         "/api/v1/devices/{device_id}/interfaces",
         "/api/v1/metrics/series",
         "/api/v1/metrics/query_range",
+        "/api/v1/devices/{device_id}/configs",
+        "/api/v1/configs/diff",
+        "/api/v1/configs/{version_id}",
+        "/api/v1/devices/{device_id}/backup",
+        "/api/v1/backups",
+        "/api/v1/devices/{device_id}/accounts",
+        "/api/v1/accounts",
+        "/api/v1/devices/{device_id}/ssh",
     }
     for path, operations in paths.items():
         for method, operation in operations.items():
@@ -66,8 +83,21 @@ async def test_interactive_docs_are_served(client: httpx.AsyncClient) -> None:
     assert "swagger" in response.text.lower()
 
 
-def test_factory_builds_independent_apps(state: StateRepository) -> None:
-    first = create_app(services(state, FakeMetricStore()))
-    second = create_app(services(state, FakeMetricStore(), token="t"))
+def test_factory_builds_independent_apps(state: StateRepository, stores: SshStores) -> None:
+    first = create_app(services(state, FakeMetricStore(), stores))
+    second = create_app(services(state, FakeMetricStore(), stores, token="t"))
     assert first is not second
     assert first.state.services is not second.state.services
+
+
+async def test_the_backup_action_documents_its_refusals(client: httpx.AsyncClient) -> None:
+    operation = (await schema(client))["paths"]["/api/v1/devices/{device_id}/backup"]["post"]
+    assert {"401", "403", "404", "503"} <= set(operation["responses"])
+    result = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert result == {"$ref": "#/components/schemas/BackupNowResult"}
+
+
+async def test_the_diff_documents_its_from_and_to(client: httpx.AsyncClient) -> None:
+    operation = (await schema(client))["paths"]["/api/v1/configs/diff"]["get"]
+    assert [p["name"] for p in operation["parameters"]] == ["from", "to", "context"]
+    assert "400" in operation["responses"]

@@ -10,7 +10,7 @@ from api.app import create_app
 from core.state.repository import StateRepository
 from core.state.views import RegionNode
 from tests.unit.api.fakes import FakeMetricStore
-from tests.unit.api.scenario import services
+from tests.unit.api.scenario import SshStores, services
 
 
 class ThreadRecordingRepository(StateRepository):
@@ -22,9 +22,9 @@ class ThreadRecordingRepository(StateRepository):
         return []
 
 
-async def test_repository_reads_leave_the_event_loop_thread() -> None:
+async def test_repository_reads_leave_the_event_loop_thread(stores: SshStores) -> None:
     repository = ThreadRecordingRepository()
-    app = create_app(services(repository, FakeMetricStore()))
+    app = create_app(services(repository, FakeMetricStore(), stores))
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://test"
     ) as http:

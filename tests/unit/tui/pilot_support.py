@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from rich.console import Console
+from textual.app import App
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Static
 
 from tui.app import NocConsole
@@ -30,3 +33,14 @@ def text_of(widget: Static) -> str:
     console = Console(width=200, record=True, file=io.StringIO())
     console.print(widget.content)
     return console.export_text()
+
+
+def current(app: App[None]) -> Screen[Any]:
+    """The screen on top now. A call, so mypy does not keep an earlier ``isinstance`` narrowing
+    of ``app.screen`` across the keys pressed in between."""
+    return app.screen
+
+
+def showing(app: App[None], screen: Screen[Any]) -> bool:
+    """``screen`` is on top (a call, for the same reason as :func:`current`)."""
+    return app.screen is screen

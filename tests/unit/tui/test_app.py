@@ -13,14 +13,24 @@ from tests.unit.tui.conftest import SIZE, MakeConsole
 from tests.unit.tui.pilot_support import settle
 from tests.unit.tui.test_province_screen import record_notifications
 from tui.app import NocConsole
+from tui.screens.accounts import DeviceAccountsScreen
+from tui.screens.backups import BackupsScreen
 from tui.screens.command import CommandScreen
+from tui.screens.configs import ConfigScreen
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.device import DeviceScreen
+from tui.screens.fleet_accounts import FleetAccountsScreen
 from tui.screens.help import KEYS, HelpScreen
 from tui.screens.province import ProvinceScreen
+from tui.screens.table_screen import TableScreen
+from tui.widgets.account_table import AccountTable, FleetAccountTable
+from tui.widgets.backup_table import BackupTable
 from tui.widgets.device_table import DeviceTable
+from tui.widgets.diff_view import DiffView
 from tui.widgets.filter_bar import FilterBar
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.region_tree import RegionTree
+from tui.widgets.version_table import VersionTable
 
 
 async def command(pilot: Pilot[None], line: str) -> None:
@@ -49,8 +59,19 @@ def test_help_lists_every_key_bound_anywhere() -> None:
         NocConsole,
         ProvinceScreen,
         DeviceScreen,
+        ConfigScreen,
+        DeviceAccountsScreen,
+        FleetAccountsScreen,
+        BackupsScreen,
+        TableScreen,
+        ConfirmScreen,
         KeyedTable,
         DeviceTable,
+        VersionTable,
+        AccountTable,
+        FleetAccountTable,
+        BackupTable,
+        DiffView,
         RegionTree,
         FilterBar,
     ]

@@ -10,12 +10,13 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from core.model import Status
+from core.state.config_views import ConfigVersionSummary
 from core.state.repository import StateRepository
 from core.state.views import DeviceDetail
 from tests.unit.api.fakes import FakeMetricStore
-from tests.unit.api.scenario import NOW, services
+from tests.unit.api.scenario import NOW, SshStores, services
 from tests.unit.tui.conftest import client_for
-from tui.client import ApiError, ApiUnavailable, NocApiClient
+from tui.client import BACKUP_TIMEOUT_S, ApiError, ApiUnavailable, NocApiClient
 
 
 async def test_typed_answers_from_the_real_api(api: FastAPI) -> None:
@@ -43,8 +44,8 @@ async def test_not_found_carries_the_apis_message(api: FastAPI) -> None:
     assert not isinstance(caught.value, ApiUnavailable)
 
 
-async def test_wrong_token_says_so(state: StateRepository) -> None:
-    app = create_app(services(state, FakeMetricStore(), token="right"))
+async def test_wrong_token_says_so(state: StateRepository, stores: SshStores) -> None:
+    app = create_app(services(state, FakeMetricStore(), stores, token="right"))
     http = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url="http://ssnoc.test",
@@ -114,3 +115,74 @@ async def test_filters_become_query_parameters() -> None:
     await client_answering(record).devices()
     assert dict(seen[0].params) == {"region": "440100", "status": "degraded", "q": "gz"}
     assert dict(seen[1].params) == {}
+
+
+async def test_configs_backups_accounts_and_ssh_are_typed(api: FastAPI) -> None:
+    client = client_for(api)
+    versions = await client.config_versions("gz-core1")
+    assert [v.id for v in versions] == [3, 2, 1]
+    assert isinstance(versions[0], ConfigVersionSummary)
+    assert (await client.config_version(3)).text.startswith("#\n version 7.1.070")
+    diff = await client.config_diff(2, 3)
+    assert (diff.lines_added, diff.lines_removed) == (4, 1)
+    status = await client.backup_status("gd-dc1-core1")
+    assert status.failing
+    stale = await client.backups(stale=True, older_than_h=24)
+    assert [s.device_id for s in stale] == ["gz-liwan-acc1", "gd-dc1-core1", "gz-yuexiu-acc1"]
+    assert len(await client.backups()) == 4
+    accounts = await client.accounts("gz-core1")
+    assert [a.privileged for a in accounts] == [True, False, False, True]
+    found = await client.search_accounts(text="adm", privileged=True, device="gz-core1")
+    assert [(a.device_id, a.name) for a in found] == [("gz-core1", "admin")]
+    ssh = await client.device_ssh("gz-core1")
+    assert ssh.facts is not None
+    assert ssh.facts.hostname == "GZ-CORE1"
+    assert ssh.host_keys[0].endpoint == "127.0.0.12:22"
+
+
+async def test_backup_now_posts_and_answers_the_outcome(api: FastAPI) -> None:
+    result = await client_for(api).backup_now("gz-core1")
+    assert result.device_id == "gz-core1"
+    assert result.error is None
+    assert (result.changed, result.current_version_id) == (False, 3)
+
+
+async def test_a_diff_across_devices_is_an_api_error_with_the_reason(api: FastAPI) -> None:
+    with pytest.raises(ApiError, match="different devices") as caught:
+        await client_for(api).config_diff(3, 4)
+    assert (caught.value.status, caught.value.code) == (400, "bad_request")
+
+
+async def test_backup_now_has_its_own_long_timeout() -> None:
+    seen: list[tuple[str, httpx.URL, dict[str, float | None]]] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append((request.method, request.url, request.extensions["timeout"]))
+        return httpx.Response(200, json={"device_id": "a b", "error": "refused"})
+
+    result = await client_answering(record).backup_now("a b")
+    assert result.error == "refused"
+    ((method, url, timeout),) = seen
+    assert method == "POST"
+    assert url.raw_path == b"/api/v1/devices/a%20b/backup"
+    assert timeout["read"] == BACKUP_TIMEOUT_S
+
+
+async def test_account_and_backup_filters_become_query_parameters() -> None:
+    seen: list[httpx.URL] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url)
+        return httpx.Response(200, json=[])
+
+    client = client_answering(record)
+    await client.search_accounts(text="root", privileged=True, device="h1")
+    await client.search_accounts()
+    await client.backups(stale=True, older_than_h=48)
+    await client.backups()
+    assert [dict(url.params) for url in seen] == [
+        {"q": "root", "privileged": "true", "device": "h1"},
+        {},
+        {"stale": "true", "older_than_h": "48"},
+        {},
+    ]

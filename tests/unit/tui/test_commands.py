@@ -21,6 +21,10 @@ from tui.commands import Command, CommandError, Verb, parse_command
         ("?", Command(Verb.HELP)),
         ("r", Command(Verb.REFRESH)),
         ("province", Command(Verb.HOME)),
+        ("backups", Command(Verb.BACKUPS)),
+        (":bk", Command(Verb.BACKUPS)),
+        ("accounts", Command(Verb.ACCOUNTS)),
+        ("acc", Command(Verb.ACCOUNTS)),
     ],
 )
 def test_parses(line: str, command: Command) -> None:
@@ -37,6 +41,7 @@ def test_parses(line: str, command: Command) -> None:
         ("device a b", ":device needs a device id"),
         ("region", ":region needs a region code"),
         ("quit now", ":quit takes no argument"),
+        ("backups gz-core1", ":backups takes no argument"),
     ],
 )
 def test_rejects_with_a_useful_message(line: str, message: str) -> None:

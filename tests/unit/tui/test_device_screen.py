@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from core.polling import DevicePollRecord
 from core.state.repository import StateRepository
 from tests.unit.api.scenario import POLLS, T0, port
-from tests.unit.tui.conftest import SIZE, MakeConsole
-from tests.unit.tui.pilot_support import settle, text_of
+from tests.unit.tui.conftest import SIZE, FakeCollector, MakeConsole
+from tests.unit.tui.pilot_support import current, settle, showing, text_of
+from tests.unit.tui.test_province_screen import record_notifications
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.device import DeviceScreen
 from tui.screens.province import ProvinceScreen
 from tui.widgets.device_header import DeviceHeader
@@ -118,3 +122,27 @@ async def test_filter_interfaces_then_escape_twice_goes_back(make_console: MakeC
         await pilot.press("escape")  # then back
         await settle(pilot)
         assert isinstance(app.screen, ProvinceScreen)
+
+
+async def test_b_on_the_device_asks_and_tells_the_outcome(
+    make_console: MakeConsole, collector: FakeCollector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_console()
+    told = record_notifications(app, monkeypatch)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "j", "j", "enter")  # gz-yuexiu-acc1
+        await settle(pilot)
+        screen = current(app)
+        assert isinstance(screen, DeviceScreen)
+        await pilot.press("b")
+        await settle(pilot)
+        assert isinstance(current(app), ConfirmScreen)
+        await pilot.press("escape")  # Esc is "no"
+        await settle(pilot)
+        assert collector.asked == []
+        await pilot.press("b", "y")
+        await settle(pilot)
+        assert showing(app, screen)
+        assert collector.asked == ["gz-yuexiu-acc1"]
+        assert ("gz-yuexiu-acc1: unchanged since version #5", "information") in told.messages

@@ -11,6 +11,7 @@ from textual.pilot import Pilot
 
 from tests.unit.tui.conftest import SIZE, MakeConsole
 from tests.unit.tui.pilot_support import settle
+from tests.unit.tui.test_app import command
 from tui.client import NocApiClient
 
 SnapCompare = Callable[..., bool]
@@ -26,6 +27,23 @@ async def core_switch(pilot: Pilot[None]) -> None:
     await settle(pilot)
     await pilot.press("j", "enter")  # gz-core1
     await settle(pilot)
+
+
+async def core_history(pilot: Pilot[None]) -> None:
+    await core_switch(pilot)
+    await pilot.press("c")
+    await settle(pilot)
+
+
+async def core_accounts(pilot: Pilot[None]) -> None:
+    await core_switch(pilot)
+    await pilot.press("a")
+    await settle(pilot)
+
+
+async def backups_board(pilot: Pilot[None]) -> None:
+    await settle(pilot)
+    await command(pilot, "backups")
 
 
 def test_province_screen(snap_compare: SnapCompare, make_console: MakeConsole) -> None:
@@ -46,3 +64,21 @@ def test_api_down(snap_compare: SnapCompare, make_console: MakeConsole) -> None:
 
     http = httpx.AsyncClient(transport=httpx.MockTransport(refuse), base_url="http://noc:8480")
     assert snap_compare(make_console(NocApiClient(http)), terminal_size=SIZE, run_before=settle)
+
+
+def test_config_history_screen(snap_compare: SnapCompare, make_console: MakeConsole) -> None:
+    """gz-core1's three versions; the newest against the one before: the yuexiu trunk drops
+    VLAN 1 (red, then green) and NTP arrives (green), hunks in cyan; backed up an hour ago."""
+    assert snap_compare(make_console(), terminal_size=SIZE, run_before=core_history)
+
+
+def test_accounts_screen(snap_compare: SnapCompare, make_console: MakeConsole) -> None:
+    """gz-core1's four local users, the two network-admins highlighted, the blocked test user's
+    plain ("simple") password in red; SSH facts and the pinned host key above."""
+    assert snap_compare(make_console(), terminal_size=SIZE, run_before=core_accounts)
+
+
+def test_backups_board(snap_compare: SnapCompare, make_console: MakeConsole) -> None:
+    """Three devices not backed up in 24 h: never (liwan), failing with its error (dc1), stale
+    (yuexiu, 30 hours)."""
+    assert snap_compare(make_console(), terminal_size=SIZE, run_before=backups_board)
