@@ -8,6 +8,7 @@ here directly, with the platform and the full command spelling.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 
 import ntc_templates
 from ntc_templates.parse import ParsingException, parse_output
-from textfsm import TextFSMError, clitable
+from textfsm import TextFSM, TextFSMError, clitable
 
 from collectors.ssh import device_accounts
 from collectors.ssh.command_sets import NTC, TEXT, CommandSet, CommandSpec
@@ -48,12 +49,9 @@ def parse_rows(command_set: CommandSet, spec: CommandSpec, output: str) -> Rows:
         return []
     if spec.parser == NTC:
         try:
-            rows: Rows = parse_output(
-                platform=command_set.platform.value, command=spec.command, data=output
-            )
+            return _ntc_rows(command_set.platform.value, spec.command, output)
         except (ParsingException, TextFSMError) as exc:
             raise ParseError(f"ntc-templates cannot parse {spec.command!r}: {exc}") from exc
-        return rows
     parser = ROW_PARSERS.get(spec.parser)
     if parser is None:
         raise ParseError(f"no parser named {spec.parser!r}")
@@ -67,6 +65,7 @@ def parse_accounts(parser: str, output: str) -> list[LocalAccount]:
         raise ParseError(f"no account parser named {parser!r}") from None
 
 
+@cache
 def template_for(platform: str, command: str) -> str | None:
     """The template file ntc-templates' index picks for ``command`` (None when it picks none).
 
@@ -79,6 +78,33 @@ def template_for(platform: str, command: str) -> str | None:
         return None
     template: str = table.index.index[row]["Template"]
     return template
+
+
+_TEMPLATES = Path(ntc_templates.__file__).with_name("templates")
+_fsms = threading.local()
+
+
+def _ntc_rows(platform: str, command: str, output: str) -> Rows:
+    """What ntc-templates' ``parse_output`` gives, at a fraction of its cost.
+
+    ``parse_output`` builds a CliTable per call: it re-reads the template index and deep-copies
+    the template every time — 80 % of a device's collection CPU here. The template is chosen
+    once (:func:`template_for`) and each worker thread keeps its own compiled TextFSM per
+    template (TextFSM objects hold parsing state: never shared across threads).
+    """
+    template = template_for(platform, command)
+    if template is None or ":" in template:
+        # No template, or several chained: the library's own path handles (or refuses) it.
+        rows: Rows = parse_output(platform=platform, command=command, data=output)
+        return rows
+    cache: dict[str, TextFSM] = _fsms.__dict__.setdefault("by_template", {})
+    fsm = cache.get(template)
+    if fsm is None:
+        with (_TEMPLATES / template).open(encoding="utf-8") as handle:
+            fsm = cache[template] = TextFSM(handle)
+    fsm.Reset()
+    header = [name.lower() for name in fsm.header]
+    return [dict(zip(header, row, strict=True)) for row in fsm.ParseText(output)]
 
 
 @cache

@@ -79,6 +79,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         SSNOC_API__HOST=host,
         SSNOC_API__PORT=str(port),
         SSNOC_POLL__INTERVAL_S=str(INTERVAL_S),
+        SSNOC_SSH__INTERVAL_S=str(INTERVAL_S),
     )
     env.pop("SSNOC_CONFIG", None)
     divisions = str(SHARED / "data" / "guangdong_divisions.json")
@@ -212,3 +213,63 @@ async def test_the_console_over_http_shows_the_live_province(polled: str) -> Non
             assert interfaces.shown_keys
             rates = [interfaces.get_cell(key, "in") for key in interfaces.shown_keys]
             assert any(str(getattr(r, "plain", r)).endswith("b/s") for r in rates)
+
+
+def test_ssh_collection_backs_up_configs_and_lists_accounts(
+    server: tuple[str, dict[str, str]],
+) -> None:
+    url, env = server
+
+    def backed_up() -> list[dict[str, Any]] | None:
+        devices = httpx.get(f"{url}/api/v1/devices", timeout=5).json()
+        network = [d for d in devices if d["platform"] != "linux"]
+        for device in network:
+            if not httpx.get(f"{url}/api/v1/devices/{device['id']}/configs", timeout=5).json():
+                return None
+        return network
+
+    network = wait_for(backed_up, 6 * INTERVAL_S + 30, "a config version of every network device")
+    device = network[0]["id"]
+    (version,) = httpx.get(f"{url}/api/v1/devices/{device}/configs", timeout=5).json()
+    text = httpx.get(f"{url}/api/v1/configs/{version['id']}", timeout=5).json()["text"]
+    assert "<removed>" in text  # secrets scrubbed before storage
+    stale = httpx.get(f"{url}/api/v1/backups", params={"stale": "true"}, timeout=5).json()
+    assert [s["device_id"] for s in stale] == []
+    accounts = httpx.get(f"{url}/api/v1/devices/{device}/accounts", timeout=5).json()
+    assert any(a["privileged"] for a in accounts)
+    # On demand: nothing changed since the last cycle, so no new version.
+    again = httpx.post(f"{url}/api/v1/devices/{device}/backup", timeout=60).json()
+    assert again["error"] is None
+    assert again["changed"] is False
+    assert again["current_version_id"] == version["id"]
+    # The engineer's command line reaches the same device through the inventory.
+    collected = ssnoc("ssh", "collect", device, "--json", env=env)
+    assert collected.returncode == 0, collected.stderr
+    report = json.loads(collected.stdout)
+    assert report["device"] == device
+    assert report["ok"] is True
+    assert report["accounts"]
+    # The lab's secrets never reach the engineer's screen.
+    credentials = load_credentials(Path(env["SSNOC_DATA_DIR"]) / "lab" / "credentials.yaml")
+    password = credentials.ssh("lab-network").password
+    assert password is not None
+    assert password.get_secret_value() not in collected.stdout
+
+
+def test_linux_hosts_are_collected_over_real_openssh(server: tuple[str, dict[str, str]]) -> None:
+    url, _ = server
+    hosts = [
+        d["id"]
+        for d in httpx.get(f"{url}/api/v1/devices", timeout=5).json()
+        if d["platform"] == "linux"
+    ]
+    assert hosts
+
+    def host_facts() -> dict[str, Any] | None:
+        ssh = httpx.get(f"{url}/api/v1/devices/{hosts[0]}/ssh", timeout=5).json()
+        return ssh if ssh.get("facts") and ssh["facts"].get("last_success_at") else None
+
+    ssh = wait_for(host_facts, 6 * INTERVAL_S + 30, f"SSH facts of {hosts[0]}")
+    assert ssh["host_keys"]
+    accounts = httpx.get(f"{url}/api/v1/devices/{hosts[0]}/accounts", timeout=5).json()
+    assert any(a["name"] == "root" for a in accounts)
