@@ -49,15 +49,12 @@ class SshSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     interval_s: float = Field(default=900.0, gt=0)
-    """Seconds between two SSH collections of facts, accounts and host health."""
-    backup_interval_s: float = Field(default=3600.0, gt=0)
-    """Seconds between two backups of a device's running configuration."""
+    """Seconds between two SSH collections: facts, accounts, host health, and the running
+    configuration of network devices (a new version is stored only when it changed)."""
     timeout_s: float = Field(default=20.0, gt=0)
     """Seconds one device or host may take (connect, every command, disconnect)."""
     workers: int = Field(default=16, ge=1, le=256)
     """SSH sessions at the same time (threads: netmiko and paramiko block)."""
-    stale_backup_after_s: float = Field(default=86_400.0, gt=0)
-    """A device whose last good backup is older than this is listed as not backed up."""
     host_units: tuple[str, ...] = (
         "sshd",
         "cron",
