@@ -11,6 +11,12 @@ layer above a seam speaks only in these terms. A user is shown ``str(error)``, n
     │   └── MigrationError           the state DB schema could not be brought to head
     ├── NotFound                     an object asked for does not exist
     ├── LabError                     the simulated province cannot be built, started or stopped
+    ├── AccessError                  who is asking may not do this
+    │   ├── AuthenticationFailed     wrong user name, password or token; expired token
+    │   │   └── AccountLocked        too many failed logins: locked until a time
+    │   ├── RateLimited              too many attempts from one place: retry after a time
+    │   └── PermissionDenied         authenticated, but no role grants this here
+    ├── VaultError                   the credentials vault cannot be opened, read or re-keyed
     └── DeviceError                  talking to one device failed (carries the device/target)
         ├── DeviceUnreachable        nothing answered: timeout after retries, or refused
         │   └── DeviceTimeout
@@ -60,6 +66,40 @@ class NotFound(NocError):
 
 class LabError(NocError):
     """The simulated province cannot be built, started or stopped."""
+
+
+class AccessError(NocError):
+    """Who is asking may not do this (not authenticated, locked out, rate limited, not allowed)."""
+
+
+class AuthenticationFailed(AccessError):
+    """Wrong user name or password, an unknown, revoked or expired token, a disabled user.
+
+    The message never says which part was wrong, so it cannot be used to find user names."""
+
+
+class AccountLocked(AuthenticationFailed):
+    """Too many failed logins in a row; logins are refused until ``until``."""
+
+    def __init__(self, until_iso: str) -> None:
+        self.until_iso = until_iso
+        super().__init__(f"account locked after repeated failed logins, until {until_iso}")
+
+
+class RateLimited(AccessError):
+    """Too many attempts from one client; try again after ``retry_after_s`` seconds."""
+
+    def __init__(self, retry_after_s: float) -> None:
+        self.retry_after_s = retry_after_s
+        super().__init__(f"too many attempts: retry in {retry_after_s:.0f} s")
+
+
+class PermissionDenied(AccessError):
+    """Authenticated, but no role of the user grants the permission in that scope."""
+
+
+class VaultError(NocError):
+    """The credentials vault cannot be opened (key file missing, wrong key) or changed."""
 
 
 class DeviceError(NocError):

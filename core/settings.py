@@ -78,6 +78,35 @@ class RetentionSettings(BaseModel):
     """Days 1-hour rollups are kept."""
 
 
+class AuthSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    access_ttl_s: float = Field(default=900.0, gt=0)
+    """Seconds an access token from a login is good for (refresh it for another)."""
+    refresh_ttl_s: float = Field(default=12 * 3600.0, gt=0)
+    """Seconds a login's refresh token is good for: the longest a console stays logged in."""
+    api_token_max_days: int = Field(default=365, ge=1, le=3650)
+    """Longest life of a personal API token; one is asked for with an expiry up to this."""
+    api_token_default_days: int = Field(default=90, ge=1, le=3650)
+    """Life of a personal API token when none is asked for."""
+    lockout_after: int = Field(default=5, ge=1, le=100)
+    """Failed logins in a row that lock an account."""
+    lockout_s: float = Field(default=900.0, gt=0)
+    """Seconds a locked account stays locked (an admin may unlock it sooner)."""
+    login_attempts_per_minute: int = Field(default=10, ge=1, le=10000)
+    """Login attempts one client address may make per minute, good or bad."""
+    password_min_length: int = Field(default=12, ge=8, le=256)
+    """Shortest password accepted for a NOC user."""
+
+
+class AuditSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    retention_days: int = Field(default=365, ge=180)
+    """Days audit records are kept (at least 180); older ones are pruned with an anchor, so the
+    rest of the chain still verifies."""
+
+
 class ApiSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -108,12 +137,17 @@ class Settings(BaseSettings):
     """The credentials YAML; default ``<data_dir>/lab/credentials.yaml``."""
     api_token: SecretStr | None = None
     """Bearer token a remote console presents to the API (users and roles come later)."""
+    vault_key_path: Path | None = None
+    """The credentials vault's key file (keep it outside the DB and its backups, mode 0600);
+    default ``<data_dir>/vault.key``."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     """Log level of the server process."""
     poll: PollSettings = PollSettings()
     ssh: SshSettings = SshSettings()
     retention: RetentionSettings = RetentionSettings()
     api: ApiSettings = ApiSettings()
+    auth: AuthSettings = AuthSettings()
+    audit: AuditSettings = AuditSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -141,6 +175,10 @@ class Settings(BaseSettings):
     @property
     def resolved_inventory_path(self) -> Path:
         return self.inventory_path or self.data_dir / "lab" / "inventory.yaml"
+
+    @property
+    def resolved_vault_key_path(self) -> Path:
+        return self.vault_key_path or self.data_dir / "vault.key"
 
     @property
     def resolved_credentials_path(self) -> Path:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -265,3 +266,145 @@ class SshFactsRow(Base):
     collected_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_success_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+# ------------------------------------------------- users, audit, vault (migration 0003)
+
+
+class NocUserRow(Base):
+    """A person (or a script's owner) who uses the NOC. Passwords are argon2 hashes."""
+
+    __tablename__ = "noc_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(128), default="")
+    password_hash: Mapped[str] = mapped_column(Text)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Set by a reset: the temporary password works once, for changing it."""
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    password_changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    """Failed logins in a row since the last good one."""
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class RoleGrantRow(Base):
+    """A role held by a user for a region scope (province, city or county code)."""
+
+    __tablename__ = "noc_role_grants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("noc_users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    scope_code: Mapped[str] = mapped_column(String(6))
+    granted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    granted_by: Mapped[str | None] = mapped_column(String(64))
+
+
+Index(
+    "uq_noc_role_grants_user_role_scope",
+    RoleGrantRow.user_id,
+    RoleGrantRow.role,
+    RoleGrantRow.scope_code,
+    unique=True,
+)
+
+
+class SessionRow(Base):
+    """A login: a short-lived access token and a longer refresh token, both kept as SHA-256."""
+
+    __tablename__ = "noc_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("noc_users.id", ondelete="CASCADE"), index=True)
+    access_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    access_expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    refresh_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    refresh_expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    client: Mapped[str | None] = mapped_column(String(64))
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class ApiTokenRow(Base):
+    """A personal API token for scripts: shown once, kept as SHA-256, revocable, expiring."""
+
+    __tablename__ = "noc_api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("noc_users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(24))
+    """The token's first characters, to recognise it in a list (not enough to use it)."""
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class AuditRecordRow(Base):
+    """One record of the audit trail. Append-only; ``hash`` chains it to the record before."""
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    actor: Mapped[str] = mapped_column(String(64), index=True)
+    client: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(300), index=True)
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    outcome: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(Text)
+    before: Mapped[str | None] = mapped_column(Text)
+    """JSON of the object before the change, where it makes sense."""
+    after: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHeadRow(Base):
+    """The chain's head (one row): appends lock it, so records get gapless sequence numbers.
+
+    ``anchor_*`` is where the retained chain starts after old records were pruned: verification
+    starts from it instead of from the genesis hash."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    last_hash: Mapped[str] = mapped_column(String(64))
+    anchor_seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    anchor_hash: Mapped[str] = mapped_column(String(64))
+
+
+class VaultSecretRow(Base):
+    """A device credential, encrypted with the vault key (kept in a file outside the DB)."""
+
+    __tablename__ = "vault_secrets"
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    """``snmp`` or ``ssh``."""
+    name: Mapped[str] = mapped_column(String(96), primary_key=True)
+    ciphertext: Mapped[str] = mapped_column(Text)
+    key_id: Mapped[str] = mapped_column(String(16))
+    """Which key encrypted it (a short fingerprint), so rotation can tell what is left."""
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class AccessReviewRow(Base):
+    """A permission review a security officer signed off: the findings then, to diff against."""
+
+    __tablename__ = "access_reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    reviewer: Mapped[str] = mapped_column(String(64))
+    snapshot: Mapped[str] = mapped_column(Text)
+    """JSON: the access review and account findings at that moment."""
