@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= auto
 
 run: system venv
 	$(BIN)/ssnoc lab up --size $(SIZE)
-	$(BIN)/ssnoc up
+	$(BIN)/ssnoc up --as liang.hua
 
 test: system venv lint pytest
 

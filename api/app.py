@@ -6,7 +6,20 @@ from fastapi import APIRouter, FastAPI
 
 from api.deps import ApiServices, attach_services
 from api.errors import install_error_handlers
-from api.routes import accounts, backups, configs, devices, health, metrics, regions, ssh
+from api.routes import (
+    accounts,
+    audit,
+    auth,
+    backups,
+    configs,
+    devices,
+    health,
+    metrics,
+    regions,
+    reports,
+    ssh,
+    users,
+)
 
 API_PREFIX = "/api/v1"
 
@@ -16,8 +29,10 @@ The network operations centre of the provincial social-security information netw
 Regions follow GB/T 2260 (province → cities → counties); a region's status is the worst status of
 every device in it and below it. Rates are bits per second; times are UTC.
 
-When the server has an API token, send it as `Authorization: Bearer <token>`.
-Actions that change something (a backup on demand) are recorded with who asked.
+Log in with `POST /api/v1/auth/login` and send the access token as
+`Authorization: Bearer <token>` (or a personal API token, for scripts). What a user sees is bounded
+by their roles and the regions they hold them for: lists are filtered, and an object outside one's
+scope answers 404. Logins and every action that changes something are in the audit trail.
 Every error answers `{"error": {"code": "...", "message": "..."}}`.
 """
 
@@ -36,6 +51,10 @@ TAGS = [
     },
     {"name": "accounts", "description": "Local accounts of devices and hosts, for the audit."},
     {"name": "ssh", "description": "CLI facts, host services and pinned SSH host keys."},
+    {"name": "auth", "description": "Logging in, sessions, one's password and API tokens."},
+    {"name": "users", "description": "NOC users, roles and scopes (administrators)."},
+    {"name": "audit", "description": "The hash-chained audit trail: search, verify, export."},
+    {"name": "reports", "description": "Permission reports for security officers."},
 ]
 
 
@@ -54,7 +73,10 @@ def create_app(services: ApiServices) -> FastAPI:
     attach_services(app.state, services)
     install_error_handlers(app)
     v1 = APIRouter(prefix=API_PREFIX)
-    for module in (health, regions, devices, metrics, configs, backups, accounts, ssh):
+    for module in (
+        auth, health, regions, devices, metrics, configs, backups, accounts, ssh, users, audit,
+        reports,
+    ):  # fmt: skip
         v1.include_router(module.router)
     app.include_router(v1)
     return app

@@ -1,66 +1,44 @@
-"""The seam for the audit trail: every state-changing request hands one :class:`AuditEntry` to
-the ``audit`` hook of :class:`~api.deps.ApiServices`.
+"""Recording what the API does in the audit trail.
 
-Until the tamper-evident trail exists the hook is :func:`log_audit`, which writes one line to the
-``api.audit`` logger; the composition root swaps in the real trail without any route changing.
-A route calls the hook once per attempt, after the outcome is known — also when the attempt is
-refused or fails — so the trail says who tried what, not only what succeeded.
+Every state-changing route calls :func:`record` once per attempt, after the outcome is known —
+also when the attempt fails — so the trail says who tried what, not only what succeeded.
+Refusals (401, 403) of state-changing requests are recorded by :mod:`api.deps` itself.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
+from collections.abc import Mapping
 
-log = logging.getLogger(__name__)
+from api.deps import Access, ApiServices, audit_event
+from core.security.audit_trail import AuditEvent, AuditOutcome
 
-
-class AuditOutcome(StrEnum):
-    OK = "ok"
-    """The action ran and did what was asked."""
-    FAILED = "failed"
-    """The action ran and failed (the device did not answer, the store refused…)."""
-    UNAVAILABLE = "unavailable"
-    """This server cannot do the action at all (no collector configured for it)."""
+__all__ = ["AuditOutcome", "record"]
 
 
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    """One attempt at a state-changing action."""
-
-    at: datetime
-    """When the outcome was known (the API's clock, UTC)."""
-    actor: str
-    """The principal's name (``local``, ``token``; a user name once users exist)."""
-    action: str
-    """What was attempted, as a permission-like verb: ``backup_device``."""
-    target: str
-    """What it was attempted on: a device id."""
-    outcome: AuditOutcome
-    detail: str | None = None
-    """For people: the error, or what changed (``version 7``)."""
-    client: str | None = None
-    """Where the request came from (the peer address), when known."""
-
-
-AuditHook = Callable[[AuditEntry], Awaitable[None]]
-"""What :class:`~api.deps.ApiServices` calls with every entry. Async, so a trail that writes to a
-database can do so without blocking the event loop; it should not raise (a failure to record
-must be handled, and logged, by the trail itself)."""
-
-
-async def log_audit(entry: AuditEntry) -> None:
-    """The default hook: one log line per entry."""
-    log.info(
-        "audit: %s %s %s by %s from %s: %s%s",
-        entry.at.isoformat(),
-        entry.action,
-        entry.target,
-        entry.actor,
-        entry.client or "?",
-        entry.outcome.value,
-        f" ({entry.detail})" if entry.detail else "",
+async def record(
+    services: ApiServices,
+    access: Access,
+    action: str,
+    outcome: AuditOutcome,
+    *,
+    target: str | None = None,
+    region_code: str | None = None,
+    detail: str | None = None,
+    before: Mapping[str, object] | None = None,
+    after: Mapping[str, object] | None = None,
+) -> None:
+    """Append one event for ``access``'s principal."""
+    await audit_event(
+        services,
+        AuditEvent(
+            actor=access.name,
+            action=action,
+            outcome=outcome,
+            target=target,
+            region_code=region_code,
+            client=access.client,
+            detail=detail,
+            before=before,
+            after=after,
+        ),
     )

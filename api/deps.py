@@ -1,42 +1,69 @@
 """The only place the API injects: services, stores, the clock, and who is asking.
 
-Authorisation has one seam, :func:`current_principal` → :func:`require`. Today a principal is
-either the anonymous local operator (no token configured: an embedded console on this machine) or
-the holder of the shared bearer token; both may do everything. Users, NOC roles and region scopes
-slot in here without touching the routes: ``current_principal`` will resolve a user and its roles,
-``require(permission)`` will check the role grants the permission, and routes that list or fetch
-region-bound objects will ask :meth:`Principal.sees_region` (filter lists; answer 404, not 403,
-for an object out of scope so its existence does not leak).
+Authorisation has one seam. :func:`current_principal` resolves the bearer token (a login's access
+token or a personal API token) to a :class:`~core.security.principal.Principal` — a user and the
+roles they hold for region scopes. Every route then declares exactly one of:
+
+- ``require(permission)``: the principal must hold ``permission`` somewhere; the route receives an
+  :class:`Access` and filters what it returns to the regions where the permission is held
+  (lists are filtered; a single object out of scope answers 404, not 403, so its existence does
+  not leak);
+- ``visible_device(permission)``: the same, for routes about one device, which must exist *and*
+  lie in scope;
+- ``authenticated()``: any logged-in user (their own session, password and tokens);
+- ``public()``: nobody needs to be logged in (logging in, liveness).
+
+A test generated over every route × every role fails when a route declares none of them.
+Refusals of state-changing requests (401, 403) are written to the audit trail.
 """
 
 from __future__ import annotations
 
-import hmac
+import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import SecretStr
+from starlette.concurrency import run_in_threadpool
 
-from api.audit import AuditHook, log_audit
 from api.errors import Forbidden, Unauthorized
 from api.schemas import BackupNowResult
+from api.security_services import SecurityServices
 from core.clock import Clock
-from core.errors import NotFound
+from core.errors import AuthenticationFailed, NotFound
 from core.metrics.store import MetricStore
+from core.security.audit_trail import AuditEvent, AuditOutcome
+from core.security.permissions import Permission
+from core.security.principal import Principal
 from core.state.accounts import AccountRepository
 from core.state.configs import ConfigRepository
 from core.state.host_keys import HostKeyStore
 from core.state.repository import StateRepository
 from core.state.ssh_facts import SshFactsRepository
 
+__all__ = ["Access", "ApiServices", "Permission", "Principal", "require"]
+
 BackupNowHook = Callable[[str], Awaitable[BackupNowResult]]
 """Back up one device now, by id: fetch, scrub and store its configuration, and answer what came
 of it. A device that cannot be backed up is an answer with ``error`` set; the hook raises only for
 what is not about the device (a :class:`~core.errors.NocError` such as a store failure)."""
+
+
+class Authenticator(Protocol):
+    """Turns a bearer token into who presents it (:class:`core.security.users.UserDirectory`)."""
+
+    def authenticate(self, token: str) -> Principal:
+        """The principal; :class:`~core.errors.AuthenticationFailed` for a bad token."""
+        ...
+
+
+class AuditSink(Protocol):
+    """Where audit events go (:class:`core.security.audit_trail.AuditTrail`). Blocking: the API
+    calls it from a worker thread."""
+
+    def append(self, event: AuditEvent) -> object: ...
 
 
 @dataclass(frozen=True)
@@ -46,8 +73,6 @@ class ApiServices:
     state: StateRepository
     metrics: MetricStore
     clock: Clock
-    api_token: SecretStr | None
-    """When set, every request must present ``Authorization: Bearer <token>``."""
     version: str
     configs: ConfigRepository
     """Configuration versions, diffs and backup status."""
@@ -57,53 +82,48 @@ class ApiServices:
     """What the CLI says of devices and hosts, and hosts' named services."""
     host_keys: HostKeyStore
     """SSH host keys pinned on first use."""
+    auth: Authenticator
+    """Resolves every request's bearer token."""
+    audit: AuditSink
+    """Receives every login, every state-changing attempt (refused ones too), console actions."""
+    security: SecurityServices | None = None
+    """Users, the audit trail's reader, reports; None: this API serves no user management (the
+    routes say so with 503)."""
     backup_now: BackupNowHook | None = None
     """Backs a device up on demand; None: this process has no SSH collector, the route says so."""
-    audit: AuditHook = log_audit
-    """Receives every state-changing attempt (see :mod:`api.audit`); logs them by default."""
-
-
-class Permission(StrEnum):
-    """Named permissions; every route requires one (a role will grant a set of them)."""
-
-    READ_INVENTORY = "read_inventory"
-    READ_METRICS = "read_metrics"
-    READ_CONFIGS = "read_configs"
-    """Configuration versions (scrubbed), diffs and backup status."""
-    READ_ACCOUNTS = "read_accounts"
-    """Local accounts of devices and hosts."""
-    READ_SSH_FACTS = "read_ssh_facts"
-    """CLI facts, host services and pinned SSH host keys."""
-    BACKUP_DEVICES = "backup_devices"
-    """Back a device's configuration up now (connects to the device)."""
 
 
 @dataclass(frozen=True)
-class Principal:
-    """Who is asking, and what they may do where."""
+class Access:
+    """A principal admitted to a route for one permission, with where the request came from."""
 
-    name: str
-    permissions: frozenset[Permission]
-    regions: frozenset[str] | None = None
-    """Region codes (and everything below them) the principal may see; ``None``: all."""
+    principal: Principal
+    permission: Permission | None
+    """None for routes open to any logged-in user."""
+    client: str | None
 
-    def can(self, permission: Permission) -> bool:
-        return permission in self.permissions
+    @property
+    def name(self) -> str:
+        return self.principal.name
 
-    def sees_region(self, code: str) -> bool:
-        # Scoped principals come with users and roles; until then nobody is scoped.
-        return self.regions is None or code in self.regions
+    def sees(self, region_code: str | None) -> bool:
+        """The permission is held for ``region_code`` (None: a province-wide object)."""
+        if self.permission is None:
+            return False
+        return self.principal.can_in(self.permission, region_code)
 
+    def scope_codes(self) -> frozenset[str]:
+        if self.permission is None:
+            return frozenset()
+        return self.principal.scopes_for(self.permission)
 
-LOCAL_OPERATOR = Principal(name="local", permissions=frozenset(Permission))
-TOKEN_HOLDER = Principal(name="token", permissions=frozenset(Permission))
 
 _APP_STATE_KEY = "services"
 
 # auto_error=False: a missing header must answer in the API's error shape, not FastAPI's.
 _bearer = HTTPBearer(
     auto_error=False,
-    description="The API token (settings: api_token). Not needed when none is configured.",
+    description="An access token from POST /auth/login, or a personal API token.",
 )
 
 
@@ -152,58 +172,134 @@ DeviceIdPath = Annotated[
     str, Path(min_length=1, max_length=96, description="Device id", examples=["gz-core1"])
 ]
 
-
-def known_device(device_id: DeviceIdPath, state: StateDep) -> str:
-    """The path's device id, once the inventory knows it (404 otherwise): the stores answer an
-    empty list for any id, which must not read as "a device with nothing"."""
-    # A plain def: FastAPI runs it in a worker thread, as the SQLite read blocks.
-    if device_id not in state.device_ids():
-        raise NotFound(f"no device {device_id!r}")
-    return device_id
+_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-KnownDeviceId = Annotated[str, Depends(known_device)]
+def client_of(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+async def audit_event(services: ApiServices, event: AuditEvent) -> None:
+    """Append ``event`` to the trail from a worker thread (the trail writes to the state DB)."""
+    await run_in_threadpool(services.audit.append, event)
+
+
+async def _audit_refusal(
+    services: ApiServices, request: Request, actor: str, outcome_detail: str
+) -> None:
+    if request.method not in _CHANGING:
+        return  # reads refused are not state changes; the 401/403 answer is the record
+    await audit_event(
+        services,
+        AuditEvent(
+            actor=actor,
+            action=f"{request.method} {request.url.path}",
+            outcome=AuditOutcome.DENIED,
+            target=request.url.path,
+            client=client_of(request),
+            detail=outcome_detail,
+        ),
+    )
 
 
 async def current_principal(
     services: ServicesDep,
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The principal behind the request; 401 when a token is configured and not presented."""
-    expected = services.api_token
-    if expected is None:
-        return LOCAL_OPERATOR
+    """The principal behind the request; 401 without a good token."""
     if credentials is None:
-        raise Unauthorized("missing API token: send 'Authorization: Bearer <token>'")
-    # compare_digest: the time taken must not tell how much of a guess was right.
-    if not hmac.compare_digest(
-        credentials.credentials.encode(), expected.get_secret_value().encode()
-    ):
-        raise Unauthorized("wrong API token")
-    return TOKEN_HOLDER
+        await _audit_refusal(services, request, "anonymous", "no token")
+        raise Unauthorized("not logged in: send 'Authorization: Bearer <token>'")
+    try:
+        # Blocking (a DB read): in a worker thread, not on the event loop.
+        return await run_in_threadpool(services.auth.authenticate, credentials.credentials)
+    except AuthenticationFailed as exc:
+        await _audit_refusal(services, request, "anonymous", str(exc))
+        raise
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
 class PermissionCheck:
-    """A dependency admitting principals that hold ``permission``.
-
-    Routes declare one each (``dependencies=[require(...)]``), so the day roles arrive nothing else
-    changes: a principal whose roles lack the permission is refused with 403.
-    """
+    """A dependency admitting principals that hold ``permission`` in some scope."""
 
     def __init__(self, permission: Permission) -> None:
         self.permission = permission
 
-    async def __call__(self, principal: PrincipalDep) -> Principal:
+    async def __call__(
+        self, principal: PrincipalDep, services: ServicesDep, request: Request
+    ) -> Access:
         if not principal.can(self.permission):
-            raise Forbidden(f"{principal.name} may not {self.permission.value}")
-        return principal
+            message = f"{principal.name} may not {self.permission.value}"
+            await _audit_refusal(services, request, principal.name, message)
+            raise Forbidden(message)
+        return Access(principal, self.permission, client_of(request))
 
 
 def require(permission: Permission) -> Any:
-    """``Depends`` on :class:`PermissionCheck` for ``permission``, for a route's dependencies or
-    as a parameter's annotation (``Annotated[Principal, require(...)]``) once a route filters by
-    the principal's scope."""
+    """``Depends`` on :class:`PermissionCheck`: as a parameter's annotation
+    (``access: Annotated[Access, require(...)]``), or in a route's ``dependencies``."""
     return Depends(PermissionCheck(permission))
+
+
+class AuthenticatedCheck:
+    """Admits any logged-in user (their own session, password and tokens)."""
+
+    async def __call__(self, principal: PrincipalDep, request: Request) -> Access:
+        return Access(principal, None, client_of(request))
+
+
+def authenticated() -> Any:
+    return Depends(AuthenticatedCheck())
+
+
+class PublicRoute:
+    """Marks a route that needs no login (the permission matrix test looks for it)."""
+
+    async def __call__(self) -> None:
+        return None
+
+
+def public() -> Any:
+    return Depends(PublicRoute())
+
+
+class VisibleDevice:
+    """The path's device id, once it exists *and* lies in a region where the principal holds
+    ``permission``; 404 otherwise, the same answer either way, so a device outside one's scope
+    cannot be told from one that does not exist."""
+
+    def __init__(self, permission: Permission) -> None:
+        self.check = PermissionCheck(permission)
+
+    def find(self, device_id: str, state: StateRepository, access: Access) -> str:
+        region = state.device_regions().get(device_id)
+        if region is None or not access.sees(region):
+            raise NotFound(f"no device {device_id!r}")
+        return device_id
+
+
+def visible_device(permission: Permission) -> Any:
+    """``Depends`` for a route about one device (see :class:`VisibleDevice`); it also declares the
+    route's permission."""
+    visible = VisibleDevice(permission)
+
+    async def dependency(device_id: str, state: StateRepository, access: Access) -> str:
+        return await run_in_threadpool(visible.find, device_id, state, access)
+
+    # FastAPI reads the dependency's signature, and the permission must be in it: written out as
+    # objects, since this module's annotations are strings that could not name ``visible``.
+    parameter = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    dependency.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("device_id", parameter, annotation=DeviceIdPath),
+            inspect.Parameter("state", parameter, annotation=StateDep),
+            inspect.Parameter(
+                "access", parameter, annotation=Annotated[Access, Depends(visible.check)]
+            ),
+        ],
+        return_annotation=str,
+    )
+    return Depends(dependency)

@@ -18,7 +18,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.schemas import ErrorBody, ErrorResponse
-from core.errors import ConfigError, NocError, NotFound, StoreError
+from core.errors import (
+    AccountLocked,
+    AuthenticationFailed,
+    ConfigError,
+    NocError,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    StoreError,
+    VaultError,
+)
+from core.security.passwords import PasswordRejected
+from core.security.user_views import InvalidUserRequest, UserExists
 
 log = logging.getLogger(__name__)
 
@@ -85,10 +97,12 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` entries documenting the error shape for ``statuses``."""
     meaning = {
         400: "The request cannot be answered as asked; the message says why",
-        401: "Missing or wrong API token",
-        403: "The principal lacks the permission",
+        401: "Not logged in: missing, wrong, expired or revoked token",
+        403: "No role of the user grants the permission",
         404: "No such object (or not visible to the principal)",
+        409: "The object exists already, or is in a state that refuses this",
         422: "A parameter is invalid; the message names it",
+        429: "Too many attempts from this client; Retry-After says when to try again",
         503: "A store is unavailable, or the server cannot do this (the message says which)",
     }
     return {s: {"model": ErrorResponse, "description": meaning.get(s, "Error")} for s in statuses}
@@ -97,6 +111,14 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 # Statuses and codes of the core's errors, most specific first (isinstance order matters).
 _NOC_ERRORS: tuple[tuple[type[NocError], int, str], ...] = (
     (NotFound, 404, "not_found"),
+    (AccountLocked, 401, "account_locked"),
+    (AuthenticationFailed, 401, "unauthorized"),
+    (RateLimited, 429, "rate_limited"),
+    (PermissionDenied, 403, "forbidden"),
+    (VaultError, 503, "vault_unavailable"),
+    (UserExists, 409, "conflict"),
+    (InvalidUserRequest, 422, "invalid_request"),
+    (PasswordRejected, 422, "password_rejected"),
     (ConfigError, 400, "bad_request"),
     (StoreError, 503, "store_unavailable"),
 )
@@ -105,9 +127,17 @@ _NOC_ERRORS: tuple[tuple[type[NocError], int, str], ...] = (
 async def _noc_error(_request: Request, exc: Exception) -> JSONResponse:
     for kind, status, code in _NOC_ERRORS:
         if isinstance(exc, kind):
-            return error_response(status, code, str(exc))
+            return error_response(status, code, str(exc), _headers_for(exc))
     # A deliberate NocError has a message meant for people; it is not a crash.
     return error_response(500, "server_error", str(exc) or type(exc).__name__)
+
+
+def _headers_for(exc: NocError) -> dict[str, str]:
+    if isinstance(exc, AuthenticationFailed):
+        return {"WWW-Authenticate": "Bearer"}  # RFC 6750
+    if isinstance(exc, RateLimited):
+        return {"Retry-After": str(max(1, round(exc.retry_after_s)))}
+    return {}
 
 
 async def _api_problem(_request: Request, exc: Exception) -> JSONResponse:

@@ -34,6 +34,14 @@ class ErrorResponse(_Schema):
     error: ErrorBody
 
 
+class Liveness(_Schema):
+    """The API process is up."""
+
+    status: str
+    version: str
+    time: datetime
+
+
 class Health(_Schema):
     model_config = ConfigDict(
         frozen=True,

@@ -12,13 +12,15 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from core.errors import ConfigError
 
@@ -126,7 +128,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("var")
     """Where the embedded stores and the lab keep their files."""
-    state_db_url: str | None = None
+    state_db_url: str | None = Field(default=None, repr=False)
     """SQLAlchemy URL of the state DB; default ``sqlite:///<data_dir>/state.db``.
     A PostgreSQL URL (``postgresql+psycopg://…``) selects the deployed store."""
     metric_db_path: Path | None = None
@@ -135,8 +137,9 @@ class Settings(BaseSettings):
     """The inventory YAML; default ``<data_dir>/lab/inventory.yaml`` (the simulated province)."""
     credentials_path: Path | None = None
     """The credentials YAML; default ``<data_dir>/lab/credentials.yaml``."""
-    api_token: SecretStr | None = None
-    """Bearer token a remote console presents to the API (users and roles come later)."""
+    account_policy_path: Path | None = None
+    """The approved-accounts policy (YAML) the account audit checks devices and hosts against;
+    default ``<data_dir>/lab/account-policy.yaml`` (the simulated province's)."""
     vault_key_path: Path | None = None
     """The credentials vault's key file (keep it outside the DB and its backups, mode 0600);
     default ``<data_dir>/vault.key``."""
@@ -148,6 +151,11 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     auth: AuthSettings = AuthSettings()
     audit: AuditSettings = AuditSettings()
+
+    @field_serializer("state_db_url")
+    def _hide_db_password(self, url: str | None) -> str | None:
+        """A PostgreSQL URL may carry the DB password: dumps show it masked."""
+        return None if url is None else masked_db_url(url)
 
     @classmethod
     def settings_customise_sources(
@@ -177,12 +185,24 @@ class Settings(BaseSettings):
         return self.inventory_path or self.data_dir / "lab" / "inventory.yaml"
 
     @property
+    def resolved_account_policy_path(self) -> Path:
+        return self.account_policy_path or self.data_dir / "lab" / "account-policy.yaml"
+
+    @property
     def resolved_vault_key_path(self) -> Path:
         return self.vault_key_path or self.data_dir / "vault.key"
 
     @property
     def resolved_credentials_path(self) -> Path:
         return self.credentials_path or self.data_dir / "lab" / "credentials.yaml"
+
+
+def masked_db_url(url: str) -> str:
+    """``url`` with its password, if any, replaced by ``***``."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "***"  # not a URL at all: show nothing of it
 
 
 def _config_file() -> Path | None:

@@ -4,9 +4,12 @@ Every device carries what a real one in a provincial network does: the site's ad
 top privilege, the NOC's read-only account (the collectors' login, the same password everywhere:
 the lab-network credential), the maintenance account the vendor's engineers left behind with a
 vendor-default-looking password, and — on some devices — a stale shared account ("test",
-"admin123") that an audit should flag. The other secrets (SNMP write community, SNMPv3 keys, AAA
-and NTP keys, an IKE pre-shared key, Cisco's enable secret) are here in clear, so a test can check
-that a scrubbed configuration holds none of them.
+"admin123") that an audit should flag. The stale account is as old as it looks: on IOS its
+password is a reversible type 7; on VRP and Comware it was set with ``password simple`` on an
+older release, which keeps it in clear, and carried over — a weak password type for the audit.
+The other secrets (SNMP write community, SNMPv3 keys, AAA and NTP keys, an IKE pre-shared key,
+Cisco's enable secret) are here in clear, so a test can check that a scrubbed configuration holds
+none of them.
 """
 
 from __future__ import annotations
@@ -31,6 +34,13 @@ _STALE_ACCOUNTS = (("test", "test123"), ("admin123", "Admin@123"), ("temp", "Tem
 # A password never equals its user's name: a scrubbed configuration keeps the names.
 _STALE_SHARE = 0.4
 """About two devices in five still carry a stale shared account."""
+_STALE_HASH_KIND = {
+    Platform.CISCO_IOS: "7",
+    Platform.HUAWEI_VRP: "simple",
+    Platform.HP_COMWARE: "simple",
+}
+"""How the configuration keeps a stale account's password: IOS ``password 7``, VRP and Comware
+``password simple`` (in clear). ZXROS encrypts every user's password the same way."""
 # Privilege levels: VRP's management level is 3; IOS and ZXROS count to 15. Comware has roles
 # (lab.ssh.configs maps the privilege to network-admin / network-operator).
 ENABLE_PLATFORMS = (Platform.CISCO_IOS, Platform.ZTE_ZXROS)
@@ -56,6 +66,7 @@ def lab_login(seed: int) -> LabLogin:
 def device_accounts(
     platform: Platform, device_id: str, seed: int, login: LabLogin
 ) -> tuple[LabAccount, ...]:
+    """The device's local accounts, as the module docstring describes, the same for the seed."""
     rng = seeded_rng(seed, "accounts", device_id)
     vendor_name, vendor_passwords = _VENDOR_ACCOUNT[platform]
     ios = platform is Platform.CISCO_IOS
@@ -94,7 +105,7 @@ def device_accounts(
                 privilege=rng.choice((3, 15)) if not ios else 15,
                 password=password,
                 services=("telnet", "ssh"),
-                hash_kind="7" if ios else "",
+                hash_kind=_STALE_HASH_KIND.get(platform, ""),
             )
         )
     return tuple(accounts)

@@ -28,6 +28,7 @@ from ipaddress import IPv4Address
 from pathlib import Path
 
 from core.errors import LabError
+from lab.account_policy import write_account_policy
 from lab.divisions import default_divisions_path, load_divisions
 from lab.files import write_agent_data, write_credentials, write_inventory, write_province
 from lab.model import Province
@@ -121,6 +122,7 @@ def lab_up(options: LabOptions, progress: Progress | None = None) -> LabState:
     credentials_path = write_credentials(
         lab_dir, province, ssh.lab_key_path if ssh is not None else None
     )
+    write_account_policy(lab_dir, province)
     shard_devices = plan_shards(province, options.devices_per_shard, options.max_shards)
     processes, varbinds = _prepare_shards(lab_dir, province, shard_devices)
     say(f"wrote {varbinds} varbinds for {len(province.devices)} agents")

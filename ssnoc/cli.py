@@ -22,10 +22,14 @@ import typer
 from core.errors import NocError
 from core.settings import CONFIG_ENV, Settings, load_settings
 from ssnoc import __version__
+from ssnoc.commands.audit import audit_app
 from ssnoc.commands.config import scrub_command
 from ssnoc.commands.lab import lab_app
+from ssnoc.commands.security import security_app
 from ssnoc.commands.snmp import snmp_app
 from ssnoc.commands.ssh import ssh_app
+from ssnoc.commands.users import users_app
+from ssnoc.commands.vault import vault_app
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -40,6 +44,10 @@ app = typer.Typer(
 app.add_typer(lab_app, name="lab")
 app.add_typer(snmp_app, name="snmp")
 app.add_typer(ssh_app, name="ssh")
+app.add_typer(vault_app, name="vault")
+app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
+app.add_typer(security_app, name="security")
 inventory_app = typer.Typer(help="Check inventory files.", no_args_is_help=True)
 app.add_typer(inventory_app, name="inventory")
 config_app = typer.Typer(
@@ -133,11 +141,19 @@ def up(
     keep_server: Annotated[
         bool, typer.Option(help="Leave the server running after the console closes.")
     ] = False,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            help="Fill in this user name on the login screen (a lab user is logged in with "
+            "the lab's recorded password).",
+        ),
+    ] = None,
 ) -> None:
     """Start the NOC server (unless one is running) and open the console on it."""
     from ssnoc.launcher import open_console_on_server
 
-    open_console_on_server(settings(), keep_server=keep_server)
+    open_console_on_server(settings(), keep_server=keep_server, user=user)
 
 
 @app.command()
@@ -148,11 +164,14 @@ def console(
         typer.Option(help="API of a running server; default: in-process on the local stores."),
     ] = None,
     read_only: Annotated[bool, typer.Option(help="Hide every state-changing action.")] = False,
+    user: Annotated[
+        str | None, typer.Option("--as", help="Fill in this user name on the login screen.")
+    ] = None,
 ) -> None:
-    """Open the console."""
+    """Open the console (set SSNOC_TOKEN to use a personal API token instead of logging in)."""
     from ssnoc.launcher import run_console
 
-    run_console(settings(), url=url, read_only=read_only)
+    run_console(settings(), url=url, read_only=read_only, user=user)
 
 
 @app.command()

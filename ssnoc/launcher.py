@@ -16,22 +16,38 @@ import httpx
 
 from core.errors import NocError
 from core.settings import Settings
+from ssnoc.lab_enrollment import lab_password
 from ssnoc.wiring import load_network, open_noc
 
 SERVER_START_TIMEOUT_S = 60.0
 
 
-def run_console(settings: Settings, url: str | None = None, read_only: bool = False) -> None:
-    """The console, on a server's API (``url``) or in-process on the local stores."""
+TOKEN_ENV = "SSNOC_TOKEN"  # noqa: S105 - the variable's name, not a token
+"""A personal API token for the console (scripts, kiosks): no login screen."""
+
+
+def run_console(
+    settings: Settings, url: str | None = None, read_only: bool = False, user: str | None = None
+) -> None:
+    """The console, on a server's API (``url``) or in-process on the local stores.
+
+    With ``SSNOC_TOKEN`` set, it uses that token; otherwise it opens on the login screen, with
+    ``user`` filled in — and, when ``user`` is one of the lab's NOC users, logged in with the
+    password the lab recorded for them (``<data_dir>/lab/noc-users.txt``)."""
     from tui.app import NocConsole
     from tui.client import NocApiClient
 
     headers = {}
-    if settings.api_token is not None:
-        headers["Authorization"] = f"Bearer {settings.api_token.get_secret_value()}"
+    token = os.environ.get(TOKEN_ENV)
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    password = lab_password(settings, user) if user is not None else None
+
+    def console(http: httpx.AsyncClient) -> NocConsole:
+        return NocConsole(NocApiClient(http), read_only=read_only, username=user, password=password)
+
     if url is not None:
-        http = httpx.AsyncClient(base_url=url, headers=headers, timeout=10.0)
-        NocConsole(NocApiClient(http), read_only=read_only).run()
+        console(httpx.AsyncClient(base_url=url, headers=headers, timeout=10.0)).run()
         return
     from ssnoc.server import build_api
 
@@ -41,7 +57,7 @@ def run_console(settings: Settings, url: str | None = None, read_only: bool = Fa
         http = httpx.AsyncClient(
             transport=transport, base_url="http://ssnoc.local", headers=headers, timeout=30.0
         )
-        NocConsole(NocApiClient(http), read_only=read_only).run()
+        console(http).run()
     finally:
         noc.close()
 
@@ -52,10 +68,10 @@ def server_url(settings: Settings) -> str:
 
 def server_is_up(settings: Settings) -> bool:
     try:
-        response = httpx.get(f"{server_url(settings)}/api/v1/health", timeout=1.0)
+        response = httpx.get(f"{server_url(settings)}/api/v1/livez", timeout=1.0)
     except httpx.HTTPError:
         return False
-    return response.status_code in (200, 401)
+    return response.status_code == 200
 
 
 def start_server(settings: Settings) -> subprocess.Popen[bytes]:
@@ -94,11 +110,13 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def open_console_on_server(settings: Settings, keep_server: bool = False) -> None:
+def open_console_on_server(
+    settings: Settings, keep_server: bool = False, user: str | None = None
+) -> None:
     """Reuse a running server or start one; open the console; stop what we started."""
     started = None if server_is_up(settings) else start_server(settings)
     try:
-        run_console(settings, url=server_url(settings))
+        run_console(settings, url=server_url(settings), user=user)
     finally:
         if started is not None and not keep_server:
             stop_server(started)

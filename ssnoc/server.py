@@ -14,11 +14,14 @@ from api.app import ApiApp, create_app
 from api.backup_hook import backup_result
 from api.deps import ApiServices
 from api.schemas import BackupNowResult
+from api.security_services import SecurityServices
 from collectors.snmp.device_reader import ProfileDeviceReader
 from collectors.snmp.poller import SnmpPoller
 from collectors.ssh.executor import SshExecutor
 from collectors.ssh.service import SshCollectionService
 from collectors.store_sink import StoreSink
+from core.security.access_review import AccessReviewStore
+from core.security.rate_limit import LoginRateLimiter
 from ssnoc import __version__
 from ssnoc.wiring import LoadedInventory, Noc, make_transport
 
@@ -42,7 +45,15 @@ def build_api(noc: Noc, ssh: SshCollectionService | None = None) -> ApiApp:
         state=noc.state,
         metrics=noc.metrics,
         clock=noc.clock,
-        api_token=noc.settings.api_token,
+        auth=noc.users,
+        audit=noc.audit_trail,
+        security=SecurityServices(
+            users=noc.users,
+            trail=noc.audit_trail,
+            login_limiter=LoginRateLimiter(noc.clock, noc.settings.auth.login_attempts_per_minute),
+            reviews=AccessReviewStore(noc.engine, noc.clock),
+            account_policy_path=noc.settings.resolved_account_policy_path,
+        ),
         version=__version__,
         configs=stores.configs,
         accounts=stores.accounts,

@@ -19,13 +19,16 @@ from collectors.snmp.readings import PollTarget
 from collectors.snmp.transport import SnmpTarget, SnmpTransport
 from collectors.ssh.target import SshTarget
 from core.clock import Clock, SystemClock
-from core.credentials import Credentials, credentials_file_is_private, load_credentials
+from core.credentials import Credentials
 from core.errors import ConfigError, CredentialError, NocError
 from core.events import EventBus
 from core.inventory import load_inventory
 from core.metrics.sqlite_store import SqliteMetricStore
 from core.metrics.store import MetricStore
 from core.model import Device, Inventory, Platform
+from core.security.audit_trail import AuditTrail
+from core.security.users import UserDirectory
+from core.security.vault import load_device_credentials
 from core.settings import Settings
 from core.state.accounts import AccountRepository
 from core.state.configs import ConfigRepository
@@ -64,6 +67,14 @@ class Noc:
             host_keys=HostKeyStore(self.engine, self.clock),
             metrics=self.metrics,
         )
+
+    @cached_property
+    def users(self) -> UserDirectory:
+        return UserDirectory(self.engine, self.clock, self.settings.auth)
+
+    @cached_property
+    def audit_trail(self) -> AuditTrail:
+        return AuditTrail(self.engine, self.clock)
 
     def close(self) -> None:
         self.metrics.close()
@@ -105,15 +116,16 @@ def load_network(settings: Settings, inventory_path: Path | None = None) -> Load
             "or set inventory_path in ssnoc.toml (or SSNOC_INVENTORY_PATH) for a real network"
         )
     inventory = load_inventory(path)
-    credentials_path = settings.resolved_credentials_path
-    credentials = Credentials()
-    if credentials_path.exists():
-        if not credentials_file_is_private(credentials_path):
-            log.warning(
-                "%s is readable by other users: chmod 600 it (it holds device secrets)",
-                credentials_path,
-            )
-        credentials = load_credentials(credentials_path)
+    # Device secrets come from the encrypted vault; a plaintext credentials file is read only
+    # while the vault is empty (with a warning to import it).
+    engine = open_state_engine(settings.resolved_state_db_url)
+    try:
+        migrate_to_head(engine)
+        credentials = load_device_credentials(
+            engine, settings.resolved_vault_key_path, settings.resolved_credentials_path
+        )
+    finally:
+        engine.dispose()
     targets, skipped = poll_targets(inventory, credentials, settings)
     ssh, ssh_skipped = ssh_targets(inventory, credentials, settings)
     return LoadedInventory(inventory, credentials, targets, skipped, ssh, ssh_skipped)

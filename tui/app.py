@@ -1,24 +1,60 @@
-"""The NOC console: screens, keys and command mode. It routes; screens and widgets do the rest."""
+"""The NOC console: screens, keys and command mode. It routes; screens and widgets do the rest.
+
+Who is at the keyboard decides what is offered: keys and commands that need a permission the
+user lacks are hidden, and answered with a reason when typed anyway. The API refuses them
+regardless — this only spares people a key that cannot work.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable
+from contextlib import suppress
+from functools import partial
+from pathlib import Path
+from typing import ClassVar, TypeVar
 
-from textual.app import App
+from pydantic import SecretStr
+from textual import work
+from textual.app import App, UnknownModeError
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from tui.client import NocApiClient
-from tui.commands import CommandError, Verb, parse_command
+from core.security.permissions import Permission
+from tui.client import ApiError, ApiUnavailable, NocApiClient
+from tui.commands import NEEDS_PERMISSION, CommandError, Verb, parse_command
 from tui.messages import OpenAccounts, OpenConfigs, OpenDevice, OpenRegion
 from tui.screens.accounts import DeviceAccountsScreen
+from tui.screens.audit import AuditScreen
 from tui.screens.backups import BackupsScreen
 from tui.screens.command import CommandScreen
 from tui.screens.configs import ConfigScreen
 from tui.screens.device import DeviceScreen
 from tui.screens.fleet_accounts import FleetAccountsScreen
 from tui.screens.help import HelpScreen
+from tui.screens.login import LoginScreen, PasswordScreen
 from tui.screens.province import ProvinceScreen
+from tui.screens.security import SecurityScreen
+from tui.screens.users import UsersScreen
+from tui.session import REFUSE, Gate, Guarded, Session, fetch_session, refusal
+
+S = TypeVar("S", bound=Screen[None])
+
+LOGIN_MODE = "login"
+CONSOLE_MODE = "console"
+
+DEVICE_KEYS = Gate(
+    {
+        "accounts": Guarded(
+            "a", "Accounts", Permission.READ_ACCOUNTS, "see the local accounts of devices"
+        ),
+        "backup": Guarded(
+            "b", "Back up", Permission.BACKUP_DEVICES, "back devices up", changes=True
+        ),
+        "configs": Guarded("c", "Configs", Permission.READ_CONFIGS, "read configuration histories"),
+    }
+)
+"""Keys of the device, configuration and fleet screens (``b``, ``c``, ``a``) that need more than
+reading the inventory."""
 
 
 class NocConsole(App[None]):
@@ -32,6 +68,8 @@ class NocConsole(App[None]):
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
         Binding("question_mark", "help", "Help"),
         Binding("colon", "command", "Command"),
+        # Behind the screens' own a, b and c: these answer only when the screen hides its key.
+        *DEVICE_KEYS.refusal_bindings(),
     ]
 
     def __init__(
@@ -39,41 +77,208 @@ class NocConsole(App[None]):
         client: NocApiClient,
         refresh_interval_s: float = 5.0,
         read_only: bool = False,
+        *,
+        username: str | None = None,
+        password: SecretStr | str | None = None,
+        export_dir: Path | None = None,
     ) -> None:
+        """``client`` with a bearer token of its own (a personal API token) goes straight to the
+        province; without one the login screen comes first, pre-filled with ``username``;
+        ``username`` and ``password`` together log in without showing it. ``export_dir``: where
+        exports are written (default: the working directory)."""
         if refresh_interval_s <= 0:
             raise ValueError("refresh_interval_s must be positive")
+        if password is not None and not username:
+            raise ValueError("a password needs a username")
         super().__init__()
         self.client = client
         self.refresh_interval_s = refresh_interval_s
         self.read_only = read_only
         """Actions that do something (a backup now) are hidden and refused; reading is not."""
+        self.export_dir = export_dir or Path.cwd()
+        self.session = Session.pending()
+        """Who is logged in and what they may do: nothing is offered until the server says."""
+        self._username = username
+        self._password = SecretStr(password) if isinstance(password, str) else password
+        self._leaving = False
         self.province = ProvinceScreen(client, refresh_interval_s)
-        if read_only:
-            self.title = f"{self.TITLE} (read-only)"
+        client.on_session_lost = self._session_lost
+        self._show_title()
 
     def get_default_screen(self) -> Screen[None]:
-        return self.province
+        # An empty lobby under the two modes the console lives in: the login screen's, and the
+        # console's (the province and what is opened from it). Each mode is made anew for each
+        # login and dropped whole at logout, so nothing of one user stays behind for the next.
+        return Screen()
+
+    def on_mount(self) -> None:
+        if self._password is None and self.client.has_credentials:
+            self._enter(CONSOLE_MODE, self.province)
+            self._load_session()
+            return
+        password, self._password = self._password, None  # handed over once, not kept
+        self._show_login(self._username, password)
+
+    def _enter(self, mode: str, base: Screen[None]) -> None:
+        """Make ``mode`` anew on ``base`` and show it; drop the mode that was shown."""
+        if self.current_mode == mode:
+            self.switch_mode(self.DEFAULT_MODE)  # the lobby, while the mode is made anew
+        left = self.current_mode
+        with suppress(UnknownModeError):
+            self.remove_mode(mode)
+        self.add_mode(mode, lambda: base)
+        self.switch_mode(mode)
+        if left != self.DEFAULT_MODE:
+            self.remove_mode(left)
+
+    def _show_login(
+        self, username: str | None, password: SecretStr | None = None, note: str | None = None
+    ) -> None:
+        # Made here, not by the mode: the screen drops the password once used; a factory
+        # kept by the mode would hold it for as long as the mode lives.
+        self._enter(LOGIN_MODE, LoginScreen(self.client, username, password, note))
+
+    # ------------------------------------------------------------------ who is logged in
+
+    @work(exclusive=True, group="session", exit_on_error=False)
+    async def _load_session(self) -> None:
+        try:
+            session = await fetch_session(self.client)
+        except ApiUnavailable:
+            # The screens say the API is away; ask again once it may be back.
+            self.set_timer(self.refresh_interval_s, self._load_session)
+            return
+        except ApiError as exc:
+            if not exc.unauthorized:  # a 401 has taken the console to the login screen
+                self.notify(exc.message, title="Who are you?", severity="error")
+            return
+        self._begin(session)
+
+    def _begin(self, session: Session) -> None:
+        self.session = session
+        self._leaving = False
+        self._show_title()
+        self.refresh_bindings()
+
+    def _show_title(self) -> None:
+        user = self.session.username
+        title = f"{self.TITLE} · {user}" if user else self.TITLE
+        self.title = f"{title} (read-only)" if self.read_only else title
+
+    def on_login_screen_logged_in(self, message: LoginScreen.LoggedIn) -> None:
+        self._begin(message.session)
+        self._enter(CONSOLE_MODE, self.province)
+
+    def _session_lost(self, why: str) -> None:
+        if not self._leaving:
+            self._leaving = True
+            self.call_later(self._back_to_login, f"{why}: log in again")
+
+    def _back_to_login(self, note: str | None = None) -> None:
+        username = self.session.username or self._username
+        self.session = Session.pending()
+        self.client.forget_session()
+        # Whoever logs in next starts afresh, with their own regions.
+        self.province = ProvinceScreen(self.client, self.refresh_interval_s)
+        self._show_login(username, note=note)
+        self._show_title()
+
+    @work(exclusive=True, group="session", exit_on_error=False)
+    async def _log_out(self) -> None:
+        self._leaving = True
+        try:
+            await self.client.logout()
+        except ApiError as exc:
+            self.log.warning(f"logout not confirmed by the server: {exc.message}")
+        self._back_to_login("logged out")
+
+    # ------------------------------------------------------------------ what is offered
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "command":
+            return not isinstance(self.screen, LoginScreen)
+        if action == REFUSE:
+            name = str(parameters[0])
+            return not DEVICE_KEYS.allows(self.session, name) and hasattr(
+                self.screen, f"action_{name}"
+            )
+        return True
+
+    def action_refuse(self, action: str) -> None:
+        message = DEVICE_KEYS.refusal(action)
+        self.notify(message, title="Not allowed", severity="warning")
+
+    def _offer(self, screen: S) -> S:
+        """``screen`` with the keys of :data:`DEVICE_KEYS` hidden from a user who may not use
+        them. Those screens know nothing of users; the app, which routes, decides what it
+        offers — so it wraps their ``check_action`` rather than teach each one."""
+        own = screen.check_action
+
+        def check_action(action: str, parameters: tuple[object, ...]) -> bool | None:
+            if not DEVICE_KEYS.allows(self.session, action, self.read_only):
+                return False
+            return own(action, parameters)
+
+        screen.check_action = check_action  # type: ignore[method-assign]
+        return screen
+
+    def _allowed(self, action: str) -> bool:
+        if DEVICE_KEYS.allows(self.session, action):
+            return True
+        self.action_refuse(action)
+        return False
+
+    # ------------------------------------------------------------------ audit
+
+    def _record_then_show(
+        self, action: str, target: str | None, screen: Callable[[], Screen[None]]
+    ) -> None:
+        """Write what the user opens to the audit trail, then open it: the record is there
+        before what it records is shown. Opening does not wait on a trail that cannot be
+        written (the failure is logged)."""
+
+        async def record_then_show() -> None:
+            try:
+                await self.client.record_console_action(action, target)
+            except ApiError as exc:
+                self.log.warning(f"console action {action} not recorded: {exc.message}")
+            self.push_screen(screen())
+
+        self.run_worker(record_then_show(), group="console-audit", exit_on_error=False)
 
     # ------------------------------------------------------------------ routes
 
     def on_open_device(self, message: OpenDevice) -> None:
         self.push_screen(
-            DeviceScreen(
-                self.client, message.device_id, self.refresh_interval_s, read_only=self.read_only
+            self._offer(
+                DeviceScreen(
+                    self.client,
+                    message.device_id,
+                    self.refresh_interval_s,
+                    read_only=self.read_only,
+                )
             )
         )
 
     def on_open_configs(self, message: OpenConfigs) -> None:
-        self.push_screen(
-            ConfigScreen(
-                self.client, message.device_id, self.refresh_interval_s, read_only=self.read_only
-            )
+        if not self._allowed("configs"):
+            return
+        configs = partial(
+            ConfigScreen,
+            self.client,
+            message.device_id,
+            self.refresh_interval_s,
+            read_only=self.read_only,
         )
+        self._record_then_show("open_configs", message.device_id, lambda: self._offer(configs()))
 
     def on_open_accounts(self, message: OpenAccounts) -> None:
-        self.push_screen(
-            DeviceAccountsScreen(self.client, message.device_id, self.refresh_interval_s)
+        if not self._allowed("accounts"):
+            return
+        accounts = partial(
+            DeviceAccountsScreen, self.client, message.device_id, self.refresh_interval_s
         )
+        self._record_then_show("open_accounts", message.device_id, accounts)
 
     def on_open_region(self, message: OpenRegion) -> None:
         self._home()
@@ -91,6 +296,16 @@ class NocConsole(App[None]):
             return True
         return False
 
+    def _open(
+        self, kind: type[Screen[None]], make: Callable[[], Screen[None]], record: str | None = None
+    ) -> None:
+        if self._refresh_if_shown(kind):
+            return
+        if record is None:
+            self.push_screen(make())
+        else:
+            self._record_then_show(record, None, make)
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
@@ -106,18 +321,43 @@ class NocConsole(App[None]):
         except CommandError as exc:
             self.notify(str(exc), title="Command", severity="warning")
             return
-        match command.verb:
+        needed = NEEDS_PERMISSION.get(command.verb)
+        if needed is not None and not self.session.can(needed[0]):
+            message = refusal(*needed)
+            if not self.session.known:
+                message = "the console is still asking the server who you are: try again soon"
+            self.notify(message, title="Not allowed", severity="warning")
+            return
+        self._route(command.verb, command.argument)
+
+    def _route(self, verb: Verb, argument: str | None) -> None:
+        client, interval, session = self.client, self.refresh_interval_s, self.session
+        match verb:
             case Verb.DEVICE:
-                self.post_message(OpenDevice(command.argument or ""))
+                self.post_message(OpenDevice(argument or ""))
             case Verb.REGION:
-                self.post_message(OpenRegion(command.argument or ""))
+                self.post_message(OpenRegion(argument or ""))
             case Verb.BACKUPS:
                 if not self._refresh_if_shown(BackupsScreen):
-                    interval = self.refresh_interval_s
-                    self.push_screen(BackupsScreen(self.client, interval, self.read_only))
+                    self.push_screen(self._offer(BackupsScreen(client, interval, self.read_only)))
             case Verb.ACCOUNTS:
-                if not self._refresh_if_shown(FleetAccountsScreen):
-                    self.push_screen(FleetAccountsScreen(self.client, self.refresh_interval_s))
+                fleet = partial(FleetAccountsScreen, client, interval)
+                self._open(FleetAccountsScreen, fleet, "open_accounts")
+            case Verb.USERS:
+                users = partial(UsersScreen, client, session, interval, self.read_only)
+                self._open(UsersScreen, users)
+            case Verb.AUDIT:
+                audit = partial(AuditScreen, client, session, interval, self.export_dir)
+                self._open(AuditScreen, audit, "open_audit")
+            case Verb.SECURITY:
+                security = partial(
+                    SecurityScreen, client, session, interval, self.read_only, self.export_dir
+                )
+                self._open(SecurityScreen, security, "open_security")
+            case Verb.PASSWORD:
+                self.push_screen(PasswordScreen(client))
+            case Verb.LOGOUT:
+                self._logout()
             case Verb.HOME:
                 self._home()
             case Verb.REFRESH:
@@ -126,3 +366,13 @@ class NocConsole(App[None]):
                 self.action_help()
             case Verb.QUIT:
                 self.exit()
+
+    def _logout(self) -> None:
+        if not self.client.has_session:
+            self.notify(
+                "you came in with an API token: there is no session to end (q quits)",
+                title="Logout",
+                severity="warning",
+            )
+            return
+        self._log_out()

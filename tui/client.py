@@ -1,22 +1,19 @@
-"""The console's only way to the NOC: the HTTP API, through an ``httpx.AsyncClient``.
+"""The console's only way to the NOC: typed calls to the HTTP API.
 
-The caller hands the client in, so the same code reaches an in-process API (httpx's ASGI
-transport) or a server over HTTP with a bearer token. Answers are parsed into the core's read
-models; every failure becomes :class:`ApiError` (or :class:`ApiUnavailable`) with a message for
-people, so no httpx exception ever reaches a screen.
+The caller hands an ``httpx.AsyncClient`` in, so the same code reaches an in-process API (httpx's
+ASGI transport) or a server over HTTP; who is asking, and how requests are signed and their
+errors told, is :mod:`tui.api_transport`. Answers are parsed into the core's read models and the
+console's copies of the API's own shapes (:mod:`tui.api_models`, :mod:`tui.security_models`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypeVar
 from urllib.parse import quote
 
-import httpx
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, SecretStr, TypeAdapter
 
-from core.errors import NocError
 from core.model import Status
 from core.state.config_views import (
     BackupStatusView,
@@ -32,33 +29,37 @@ from core.state.views import (
     StatusCounts,
 )
 from tui.api_models import BackupResult, DeviceAccount, DeviceSsh
+from tui.api_transport import API_PREFIX, ApiError, ApiTransport, ApiUnavailable, SessionLost
+from tui.security_models import (
+    AccessReviewSummary,
+    AccountFindings,
+    ApiTokenInfo,
+    AuditQuery,
+    AuditRecord,
+    AuditVerification,
+    GrantInfo,
+    LoginAnswer,
+    MeInfo,
+    PasswordReset,
+    ReviewChanges,
+    SignedReview,
+    UserCreated,
+    UserInfo,
+)
 
-T = TypeVar("T")
+__all__ = [
+    "API_PREFIX",
+    "BACKUP_TIMEOUT_S",
+    "ApiError",
+    "ApiHealth",
+    "ApiUnavailable",
+    "NocApiClient",
+    "SessionLost",
+]
 
-API_PREFIX = "/api/v1"
-# Statuses meaning "the service is not there right now" rather than "you asked wrongly".
-_UNAVAILABLE = frozenset({502, 503, 504})
 BACKUP_TIMEOUT_S = 180.0
 """A backup on demand logs into the device and reads its whole configuration: far longer than
 any read, so it gets its own timeout."""
-
-
-class ApiError(NocError):
-    """The API answered with an error (``status``, ``code`` and ``message`` from its JSON)."""
-
-    def __init__(self, message: str, status: int | None = None, code: str = "error") -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.code = code
-
-    @property
-    def not_found(self) -> bool:
-        return self.status == 404
-
-
-class ApiUnavailable(ApiError):
-    """The API could not be reached, or a store behind it is down."""
 
 
 class ApiHealth(BaseModel):
@@ -78,17 +79,45 @@ _INTERFACES = TypeAdapter(list[InterfaceView])
 _VERSIONS = TypeAdapter(list[ConfigVersionSummary])
 _BACKUPS = TypeAdapter(list[BackupStatusView])
 _ACCOUNTS = TypeAdapter(list[DeviceAccount])
+_USER = TypeAdapter(UserInfo)
+_USERS = TypeAdapter(list[UserInfo])
+_TOKENS = TypeAdapter(list[ApiTokenInfo])
+_AUDIT = TypeAdapter(list[AuditRecord])
 
 
-class NocApiClient:
-    """Typed calls to the NOC API. Does not own ``http``: whoever made it closes it."""
+class NocApiClient(ApiTransport):
+    """Typed calls to the NOC API. Does not own its ``httpx`` client: whoever made it closes it."""
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
-        self._http = http
+    # ------------------------------------------------------------------ sessions
 
-    @property
-    def base_url(self) -> str:
-        return str(self._http.base_url)
+    async def login(self, username: str, password: SecretStr) -> UserInfo:
+        """Open a session: its tokens sign every request from now on (kept in memory only)."""
+        body = {"username": username, "password": password.get_secret_value()}
+        answer = await self._request(
+            "POST", "/auth/login", TypeAdapter(LoginAnswer), json=body, signed=False
+        )
+        self.open_session(answer)
+        return answer.user
+
+    async def logout(self) -> None:
+        """End the session on the server, and forget it here even when the server cannot be
+        told (its tokens die on their own)."""
+        if not self.has_session:
+            return
+        try:
+            await self._send("POST", "/auth/logout", retry=False)
+        finally:
+            self.forget_session()
+
+    async def me(self) -> MeInfo:
+        """Who is asking, and each permission they hold with the scopes it holds in."""
+        return await self._get("/auth/me", TypeAdapter(MeInfo))
+
+    async def change_password(self, old: SecretStr, new: SecretStr) -> None:
+        body = {"old_password": old.get_secret_value(), "new_password": new.get_secret_value()}
+        await self._send("POST", "/auth/password", json=body)
+
+    # ------------------------------------------------------------------ inventory
 
     async def health(self) -> ApiHealth:
         return await self._get("/health", TypeAdapter(ApiHealth))
@@ -169,61 +198,98 @@ class NocApiClient:
     async def device_ssh(self, device_id: str) -> DeviceSsh:
         return await self._get(f"/devices/{_segment(device_id)}/ssh", TypeAdapter(DeviceSsh))
 
-    # ------------------------------------------------------------------ transport
+    # ------------------------------------------------------------------ users
 
-    async def _get(
-        self, path: str, adapter: TypeAdapter[T], params: Mapping[str, str | None] | None = None
-    ) -> T:
-        return await self._request("GET", path, adapter, params)
+    async def users(self) -> list[UserInfo]:
+        return await self._get("/users", _USERS)
 
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        adapter: TypeAdapter[T],
-        params: Mapping[str, str | None] | None = None,
-        timeout_s: float | None = None,
-    ) -> T:
-        query = {k: v for k, v in (params or {}).items() if v is not None}
-        # Without an explicit timeout the client's own applies (USE_CLIENT_DEFAULT).
-        timeout: Any = httpx.USE_CLIENT_DEFAULT if timeout_s is None else timeout_s
-        try:
-            response = await self._http.request(
-                method, f"{API_PREFIX}{path}", params=query, timeout=timeout
-            )
-        except httpx.TimeoutException as exc:
-            raise ApiUnavailable(f"the API at {self.base_url} did not answer in time") from exc
-        except (httpx.TransportError, httpx.InvalidURL) as exc:
-            raise ApiUnavailable(f"cannot reach the API at {self.base_url}: {exc}") from exc
-        except httpx.HTTPError as exc:
-            raise ApiError(f"talking to the API failed: {exc}") from exc
-        if response.is_error:
-            raise _error_from(response)
-        try:
-            return adapter.validate_json(response.content)
-        except ValidationError as exc:
-            raise ApiError(
-                f"the API answered {path} with something unexpected "
-                f"({exc.error_count()} problem(s)); is it a different version?",
-                response.status_code,
-                "unexpected_answer",
-            ) from exc
+    async def user(self, username: str) -> UserInfo:
+        return await self._get(f"/users/{_segment(username)}", _USER)
+
+    async def create_user(
+        self, username: str, display_name: str = "", grants: Sequence[GrantInfo] = ()
+    ) -> UserCreated:
+        """A new user; the answer carries the temporary password, to be shown once."""
+        body = {
+            "username": username,
+            "display_name": display_name,
+            "grants": [{"role": g.role, "scope": g.scope} for g in grants],
+        }
+        return await self._request("POST", "/users", TypeAdapter(UserCreated), json=body)
+
+    async def set_user_disabled(self, username: str, disabled: bool) -> UserInfo:
+        verb = "disable" if disabled else "enable"
+        return await self._request("POST", f"/users/{_segment(username)}/{verb}", _USER)
+
+    async def unlock_user(self, username: str) -> UserInfo:
+        return await self._request("POST", f"/users/{_segment(username)}/unlock", _USER)
+
+    async def reset_password(self, username: str) -> SecretStr:
+        """A new temporary password for ``username`` (to be shown once)."""
+        path = f"/users/{_segment(username)}/reset-password"
+        answer = await self._request("POST", path, TypeAdapter(PasswordReset))
+        return answer.temporary_password
+
+    async def grant_role(self, username: str, grant: GrantInfo) -> UserInfo:
+        body = {"role": grant.role, "scope": grant.scope}
+        return await self._request("POST", f"/users/{_segment(username)}/grants", _USER, json=body)
+
+    async def revoke_role(self, username: str, grant: GrantInfo) -> UserInfo:
+        path = f"/users/{_segment(username)}/grants/{_segment(grant.role)}/{_segment(grant.scope)}"
+        return await self._request("DELETE", path, _USER)
+
+    async def user_tokens(self, username: str) -> list[ApiTokenInfo]:
+        return await self._get(f"/users/{_segment(username)}/tokens", _TOKENS)
+
+    async def revoke_user_token(self, username: str, token_id: int) -> ApiTokenInfo:
+        path = f"/users/{_segment(username)}/tokens/{token_id}"
+        return await self._request("DELETE", path, TypeAdapter(ApiTokenInfo))
+
+    # ------------------------------------------------------------------ audit trail
+
+    async def audit(self, query: AuditQuery) -> list[AuditRecord]:
+        """Records newest first, as filtered by ``query``."""
+        return await self._get("/audit", _AUDIT, query.params())
+
+    async def verify_audit(self) -> AuditVerification:
+        return await self._get("/audit/verify", TypeAdapter(AuditVerification))
+
+    async def export_audit(self, since: datetime, until: datetime, fmt: str = "jsonl") -> bytes:
+        """A period of the trail as JSON lines (or CSV); the server records the export."""
+        params = {"since": since.isoformat(), "until": until.isoformat(), "format": fmt}
+        response = await self._send("GET", "/audit/export", params=params)
+        return response.content
+
+    async def record_console_action(
+        self, action: str, target: str | None = None, detail: str | None = None
+    ) -> None:
+        """Write ``console.<action>`` to the audit trail as the caller."""
+        body = {"action": action, "target": target, "detail": detail}
+        await self._send("POST", "/audit/console", json=body)
+
+    # ------------------------------------------------------------------ security reports
+
+    async def account_findings(self, region: str | None = None) -> AccountFindings:
+        params = {"region": region}
+        return await self._get("/reports/accounts", TypeAdapter(AccountFindings), params)
+
+    async def export_findings(self, region: str | None = None) -> bytes:
+        """The account findings as CSV, as the server writes them (it records the export)."""
+        params = {"region": region, "format": "csv"}
+        return (await self._send("GET", "/reports/accounts", params)).content
+
+    async def access_review(self) -> AccessReviewSummary:
+        return await self._get("/reports/access", TypeAdapter(AccessReviewSummary))
+
+    async def review_changes(self) -> ReviewChanges:
+        """What changed since the last signed access review."""
+        return await self._get("/reports/changes", TypeAdapter(ReviewChanges))
+
+    async def sign_off_review(self) -> SignedReview:
+        """Sign the access review off as the caller (the next changes compare with it)."""
+        return await self._request("POST", "/reports/reviews", TypeAdapter(SignedReview))
 
 
 def _segment(value: str) -> str:
     # An id is one path segment; quoting keeps a '/' or '?' in it from changing the route.
     return quote(value, safe="")
-
-
-def _error_from(response: httpx.Response) -> ApiError:
-    code, message = "http_error", f"HTTP {response.status_code} {response.reason_phrase}".strip()
-    try:
-        body: Any = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        error = body["error"]
-        code = str(error.get("code", code))
-        message = str(error.get("message", message))
-    kind = ApiUnavailable if response.status_code in _UNAVAILABLE else ApiError
-    return kind(message, response.status_code, code)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from core.errors import NocError
+from core.security.permissions import Permission
 
 
 class Verb(StrEnum):
@@ -13,6 +14,11 @@ class Verb(StrEnum):
     REGION = "region"
     BACKUPS = "backups"
     ACCOUNTS = "accounts"
+    USERS = "users"
+    AUDIT = "audit"
+    SECURITY = "security"
+    PASSWORD = "password"  # noqa: S105 - a command's name, not a password
+    LOGOUT = "logout"
     HELP = "help"
     REFRESH = "refresh"
     HOME = "home"
@@ -31,6 +37,18 @@ ALIASES: dict[str, Verb] = {
     "accounts": Verb.ACCOUNTS,
     "account": Verb.ACCOUNTS,
     "acc": Verb.ACCOUNTS,
+    "users": Verb.USERS,
+    "user": Verb.USERS,
+    "usr": Verb.USERS,
+    "audit": Verb.AUDIT,
+    "au": Verb.AUDIT,
+    "security": Verb.SECURITY,
+    "sec": Verb.SECURITY,
+    "password": Verb.PASSWORD,
+    "passwd": Verb.PASSWORD,
+    "pw": Verb.PASSWORD,
+    "logout": Verb.LOGOUT,
+    "bye": Verb.LOGOUT,
     "help": Verb.HELP,
     "h": Verb.HELP,
     "?": Verb.HELP,
@@ -44,11 +62,25 @@ ALIASES: dict[str, Verb] = {
 }
 NEEDS_ARGUMENT = {Verb.DEVICE: "a device id", Verb.REGION: "a region code"}
 
+NEEDS_PERMISSION: dict[Verb, tuple[Permission, str]] = {
+    Verb.BACKUPS: (Permission.READ_CONFIGS, "see the backup board"),
+    Verb.ACCOUNTS: (Permission.READ_ACCOUNTS, "see the accounts of devices and hosts"),
+    Verb.USERS: (Permission.READ_USERS, "see the NOC's users"),
+    Verb.AUDIT: (Permission.READ_AUDIT, "read the audit trail"),
+    Verb.SECURITY: (Permission.READ_SECURITY_REPORTS, "read the security reports"),
+}
+"""Commands only some users may run: the permission, and what it lets them do (for refusals)."""
+
 USAGE = (
     ("device ID", "open a device (aliases: dev, d)"),
     ("region CODE", "show a region in the tree (alias: reg)"),
     ("backups", "devices not backed up in 24 h, worst first (aliases: backup, bk)"),
     ("accounts", "local accounts of every device and host (aliases: account, acc)"),
+    ("users", "NOC users, their roles and scopes; administrators manage them (aliases: user, usr)"),
+    ("audit", "the audit trail: search it, verify its chain (alias: au)"),
+    ("security", "account findings by region and the access review (alias: sec)"),
+    ("password", "change your password (aliases: passwd, pw)"),
+    ("logout", "end your session and go back to the login screen (alias: bye)"),
     ("home", "back to the province screen (alias: province)"),
     ("refresh", "refresh now (alias: r)"),
     ("help", "this help (aliases: h, ?)"),

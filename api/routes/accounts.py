@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import AccountsDep, KnownDeviceId, Permission, StateDep, require
+from api.deps import Access, AccountsDep, Permission, StateDep, require, visible_device
 from api.errors import error_responses
 from api.schemas import AccountView
 from core.errors import NotFound
@@ -25,10 +25,11 @@ def _views(accounts: list[StoredAccount]) -> list[AccountView]:
     "/devices/{device_id}/accounts",
     summary="The local accounts of one device or host, by name",
     response_model=list[AccountView],
-    dependencies=[require(Permission.READ_ACCOUNTS)],
     responses=error_responses(401, 403, 404, 503),
 )
-def device_accounts(device_id: KnownDeviceId, accounts: AccountsDep) -> list[AccountView]:
+def device_accounts(
+    device_id: Annotated[str, visible_device(Permission.READ_ACCOUNTS)], accounts: AccountsDep
+) -> list[AccountView]:
     """As of the last successful collection (``collected_at``); empty when never collected.
     Passwords never leave the device: ``password_type`` says only how one is kept."""
     return _views(accounts.for_device(device_id))
@@ -38,10 +39,10 @@ def device_accounts(device_id: KnownDeviceId, accounts: AccountsDep) -> list[Acc
     "/accounts",
     summary="Accounts across the fleet, filtered",
     response_model=list[AccountView],
-    dependencies=[require(Permission.READ_ACCOUNTS)],
     responses=error_responses(401, 403, 404, 422, 503),
 )
 def search_accounts(
+    access: Annotated[Access, require(Permission.READ_ACCOUNTS)],
     accounts: AccountsDep,
     state: StateDep,
     q: Annotated[
@@ -63,9 +64,11 @@ def search_accounts(
         AccountOrigin | None, Query(description="Only accounts found in this source")
     ] = None,
 ) -> list[AccountView]:
-    """Ordered by device, then name. An unknown ``device`` answers 404."""
+    """Ordered by device, then name, in the regions where the caller may read accounts. An
+    unknown ``device`` (or one out of scope) answers 404."""
+    regions = state.device_regions()
     if device is not None:
-        if device not in state.device_ids():
+        if device not in regions or not access.sees(regions[device]):
             raise NotFound(f"no device {device!r}")
         found = accounts.for_device(device)
         if origin is not None:
@@ -74,6 +77,7 @@ def search_accounts(
             found = [a for a in found if is_privileged(a)]
     else:
         found = accounts.search(origin=origin, privileged_only=privileged)
+    found = [a for a in found if a.device_id in regions and access.sees(regions[a.device_id])]
     if q:
         needle = q.strip().casefold()
         found = [

@@ -7,17 +7,18 @@ import logging
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
-from api.audit import AuditEntry, AuditOutcome
+from api.audit import AuditOutcome, record
 from api.deps import (
+    Access,
     ClockDep,
     ConfigsDep,
-    KnownDeviceId,
     Permission,
-    Principal,
     ServicesDep,
+    StateDep,
     require,
+    visible_device,
 )
 from api.errors import InvalidParameter, ServiceUnavailable, error_responses
 from api.schemas import BackupNowResult
@@ -40,10 +41,11 @@ NO_COLLECTOR = (
     "/devices/{device_id}/backup",
     summary="A device's backup record: last attempt, last success, last error, newest version",
     response_model=BackupStatusView,
-    dependencies=[require(Permission.READ_CONFIGS)],
     responses=error_responses(401, 403, 404, 503),
 )
-def device_backup(device_id: KnownDeviceId, configs: ConfigsDep) -> BackupStatusView:
+def device_backup(
+    device_id: Annotated[str, visible_device(Permission.READ_CONFIGS)], configs: ConfigsDep
+) -> BackupStatusView:
     """Every time is null for a device never tried. ``last_error`` stays on record after a later
     success; the device is failing only while its last failure is newer than its last success."""
     return configs.backup_status(device_id)
@@ -58,35 +60,32 @@ def device_backup(device_id: KnownDeviceId, configs: ConfigsDep) -> BackupStatus
 async def back_up_now(
     # First: FastAPI resolves parameters in order, and who asks is checked before the device is
     # looked up, so a 404 never tells a stranger which devices exist.
-    principal: Annotated[Principal, require(Permission.BACKUP_DEVICES)],
-    device_id: KnownDeviceId,
+    access: Annotated[Access, require(Permission.BACKUP_DEVICES)],
+    device_id: Annotated[str, visible_device(Permission.BACKUP_DEVICES)],
     services: ServicesDep,
-    clock: ClockDep,
-    request: Request,
+    state: StateDep,
 ) -> BackupNowResult:
     """Connects to the device over SSH, fetches its running configuration, scrubs it and stores
     a new version when it changed. A device that cannot be backed up answers 200 with ``error``
     set (its backup record says so too); 503 when this server has no SSH collector. Every
     attempt is recorded in the audit trail, with who asked."""
-    client = request.client.host if request.client else None
+    region = state.device_regions().get(device_id)
 
     async def audit(outcome: AuditOutcome, detail: str | None) -> None:
-        await services.audit(
-            AuditEntry(
-                at=clock.now(),
-                actor=principal.name,
-                action=ACTION_BACKUP,
-                target=device_id,
-                outcome=outcome,
-                detail=detail,
-                client=client,
-            )
+        await record(
+            services,
+            access,
+            ACTION_BACKUP,
+            outcome,
+            target=device_id,
+            region_code=region,
+            detail=detail,
         )
 
     if services.backup_now is None:
         await audit(AuditOutcome.UNAVAILABLE, "no SSH collector on this server")
         raise ServiceUnavailable("backup_unavailable", NO_COLLECTOR)
-    log.info("backup of %s requested by %s", device_id, principal.name)
+    log.info("backup of %s requested by %s", device_id, access.name)
     try:
         result = await services.backup_now(device_id)
     except Exception as exc:  # recorded, then answered by the error handlers as usual
@@ -111,11 +110,12 @@ def _what_changed(result: BackupNowResult) -> str:
     "/backups",
     summary="Backup records of the fleet; with stale=true, devices not backed up lately",
     response_model=list[BackupStatusView],
-    dependencies=[require(Permission.READ_CONFIGS)],
     responses=error_responses(401, 403, 422, 503),
 )
 def fleet_backups(
+    access: Annotated[Access, require(Permission.READ_CONFIGS)],
     configs: ConfigsDep,
+    state: StateDep,
     clock: ClockDep,
     stale: Annotated[
         bool,
@@ -136,10 +136,18 @@ def fleet_backups(
     ] = None,
 ) -> list[BackupStatusView]:
     """Without ``stale``: every device by id. Linux hosts have no configuration to back up and
-    are left out."""
+    are left out. Only devices in the caller's scope are listed."""
+    regions = state.device_regions()
+
+    def in_scope(status: BackupStatusView) -> bool:
+        region = regions.get(status.device_id)
+        return region is not None and access.sees(region)
+
     if not stale:
         if older_than_h is not None:
             raise InvalidParameter("older_than_h", "applies only with stale=true")
-        return [s for s in configs.backup_statuses() if s.platform is not Platform.LINUX]
-    hours = DEFAULT_STALE_AFTER_H if older_than_h is None else older_than_h
-    return configs.stale(now=clock.now(), older_than=timedelta(hours=hours))
+        statuses = [s for s in configs.backup_statuses() if s.platform is not Platform.LINUX]
+    else:
+        hours = DEFAULT_STALE_AFTER_H if older_than_h is None else older_than_h
+        statuses = configs.stale(now=clock.now(), older_than=timedelta(hours=hours))
+    return [status for status in statuses if in_scope(status)]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from datetime import UTC, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
-from api.deps import ClockDep, MetricsDep, Permission, require
+from api.deps import Access, ClockDep, MetricsDep, Permission, StateDep, require
 from api.errors import InvalidParameter, error_responses
 from api.schemas import QueryRangeResult, SeriesInfo, SeriesPoints
 from core.metrics.store import Aggregate
@@ -63,11 +64,12 @@ def _matchers(device: str | None, match: list[str]) -> dict[str, str]:
     "/series",
     summary="The series the metric store knows, optionally filtered",
     response_model=list[SeriesInfo],
-    dependencies=[require(Permission.READ_METRICS)],
-    responses=error_responses(401, 422, 503),
+    responses=error_responses(401, 403, 422, 503),
 )
 def list_series(
+    access: Annotated[Access, require(Permission.READ_METRICS)],
     metrics: MetricsDep,
+    state: StateDep,
     name: Annotated[
         str | None,
         Query(pattern=r"^[A-Za-z_:][A-Za-z0-9_:]*$", max_length=200, description="Metric name"),
@@ -76,18 +78,35 @@ def list_series(
     match: Matchers = [],  # noqa: B006 - FastAPI copies defaults per request
 ) -> list[SeriesInfo]:
     keys = metrics.series(name, _matchers(device, match) or None)
-    return [SeriesInfo(name=k.name, labels=dict(k.labels)) for k in keys]
+    visible = _visible_labels(access, state)
+    return [SeriesInfo(name=k.name, labels=dict(k.labels)) for k in keys if visible(k.labels)]
+
+
+def _visible_labels(access: Access, state: StateDep) -> Callable[[Iterable[tuple[str, str]]], bool]:
+    """Whether a series may be shown: its ``device`` label names a device in the caller's scope;
+    a series of no device is province-wide (only a province scope sees it)."""
+    regions = state.device_regions()
+
+    def visible(labels: Iterable[tuple[str, str]]) -> bool:
+        device_id = dict(labels).get("device")
+        if device_id is None:
+            return access.sees(None)
+        region = regions.get(device_id)
+        return region is not None and access.sees(region)
+
+    return visible
 
 
 @router.get(
     "/query_range",
     summary="Points of the matching series over a time range",
     response_model=QueryRangeResult,
-    dependencies=[require(Permission.READ_METRICS)],
-    responses=error_responses(401, 422, 503),
+    responses=error_responses(401, 403, 422, 503),
 )
 def query_range(
+    access: Annotated[Access, require(Permission.READ_METRICS)],
     metrics: MetricsDep,
+    state: StateDep,
     clock: ClockDep,
     name: MetricName,
     start: Annotated[
@@ -120,9 +139,14 @@ def query_range(
             f"{points:.0f} points per series; at most {MAX_POINTS_PER_SERIES} "
             "(use a larger step or a shorter range)",
         )
-    ranges = metrics.query_range(
-        name, _matchers(device, match) or None, start_at, end_at, step, aggregate
-    )
+    visible = _visible_labels(access, state)
+    ranges = [
+        r
+        for r in metrics.query_range(
+            name, _matchers(device, match) or None, start_at, end_at, step, aggregate
+        )
+        if visible(r.key.labels)
+    ]
     return QueryRangeResult(
         name=name,
         start=start_at,

@@ -3,9 +3,11 @@ keys pinned for it."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter
 
-from api.deps import KnownDeviceId, Permission, ServicesDep, require
+from api.deps import Permission, ServicesDep, visible_device
 from api.errors import error_responses
 from api.schemas import DeviceSsh
 
@@ -16,10 +18,11 @@ router = APIRouter(tags=["ssh"])
     "/devices/{device_id}/ssh",
     summary="A device's SSH facts, host services and pinned host keys",
     response_model=DeviceSsh,
-    dependencies=[require(Permission.READ_SSH_FACTS)],
     responses=error_responses(401, 403, 404, 503),
 )
-def device_ssh(device_id: KnownDeviceId, services: ServicesDep) -> DeviceSsh:
+def device_ssh(
+    device_id: Annotated[str, visible_device(Permission.READ_SSH_FACTS)], services: ServicesDep
+) -> DeviceSsh:
     """``facts`` keeps the last good collection beside the last error, so stale facts are
     visible as such. Host keys are public keys: their fingerprints are for checking by eye
     against the device's own."""

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import ColumnElement, Engine, delete, false, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -78,17 +78,36 @@ def device_status(record: DevicePollRecord, linked_interfaces: set[str]) -> Stat
     return Status.UP
 
 
+def _within_scopes(scopes: frozenset[str]) -> ColumnElement[bool]:
+    """Region codes at or below any of ``scopes``: GB/T 2260 codes nest by their digits."""
+    if not scopes:
+        return false()
+    prefixes = {_scope_prefix(scope) for scope in scopes}
+    return or_(*(DeviceRow.region_code.startswith(prefix) for prefix in sorted(prefixes)))
+
+
+def _scope_prefix(scope: str) -> str:
+    if scope.endswith("0000"):
+        return scope[:2]
+    return scope[:4] if scope.endswith("00") else scope
+
+
 class StateRepository:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._linked: dict[str, set[str]] | None = None
+        self._regions_of: dict[str, str] | None = None
+        self._names: dict[str, str] | None = None
+        """Device id → region code: asked on every scoped request, changed only by a sync."""
 
     # ------------------------------------------------------------------ inventory
 
     def sync_inventory(self, inventory: Inventory) -> InventorySyncReport:
         """Make the inventory tables equal ``inventory``; kept devices keep their observed state."""
         sites = inventory.site_by_id()
+        self._regions_of = None
+        self._names = None
         try:
             with self._sessions.begin() as session:
                 existing = set(session.scalars(select(DeviceRow.id)))
@@ -287,12 +306,14 @@ class StateRepository:
         region: str | None = None,
         status: Status | None = None,
         text: str | None = None,
+        scopes: frozenset[str] | None = None,
     ) -> list[DeviceSummary]:
         """Devices in ``region`` and below it, with ``status``, whose id, name, address or
-        hardware contains ``text`` (case-insensitive)."""
+        hardware contains ``text`` (case-insensitive); with ``scopes``, only devices at or below
+        one of those region codes (filtered in SQL: a scoped list does not read the others)."""
         codes = self._codes_under(region) if region else None
         with self._sessions() as session:
-            names = {c: n for c, n in session.execute(select(RegionRow.code, RegionRow.name))}
+            names = self._region_names(session)
             query = (
                 select(DeviceRow, DeviceStateRow)
                 .join(DeviceStateRow, DeviceStateRow.device_id == DeviceRow.id, isouter=True)
@@ -302,6 +323,8 @@ class StateRepository:
                 query = query.where(DeviceRow.region_code.in_(codes))
             if status is not None:
                 query = query.where(DeviceStateRow.status == status.value)
+            if scopes is not None:
+                query = query.where(_within_scopes(scopes))
             result = [_summary(d, s, names) for d, s in session.execute(query)]
         if text:
             needle = text.casefold()
@@ -352,6 +375,29 @@ class StateRepository:
             interfaces=[_interface_view(i, link_of) for i in interfaces],
             links=[_link_view(link) for link in links],
         )
+
+    def _region_names(self, session: Session) -> dict[str, str]:
+        """Region code → name, read once per inventory sync (asked on every device list)."""
+        cached = self._names
+        if cached is None:
+            cached = {c: n for c, n in session.execute(select(RegionRow.code, RegionRow.name))}
+            self._names = cached
+        return cached
+
+    def device_regions(self) -> dict[str, str]:
+        """Every device's region code, by id (cached until the next inventory sync; the server
+        that serves the API is the process that syncs)."""
+        cached = self._regions_of
+        if cached is None:
+            with self._sessions() as session:
+                cached = {
+                    device_id: code
+                    for device_id, code in session.execute(
+                        select(DeviceRow.id, DeviceRow.region_code)
+                    )
+                }
+            self._regions_of = cached
+        return cached
 
     def device_ids(self) -> list[str]:
         with self._sessions() as session:

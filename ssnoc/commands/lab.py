@@ -19,6 +19,7 @@ from lab.ssh.sample import single_device_spec
 from lab.ssh.server import SshSimulator
 from lab.ssh.spec import SimulatorConfig, SshBehaviour
 from lab.state import LabOptions
+from ssnoc.lab_enrollment import enroll_lab
 
 lab_app = typer.Typer(
     help="The simulated Guangdong province: SNMP agents and SSH devices on 127.x.y.z, one per "
@@ -72,12 +73,17 @@ def up(
     )
     try:
         state = lab_up(options, progress=_progress)
+        _progress("enrolling the lab: device secrets into the vault, NOC users")
+        enrolled = enroll_lab(load_settings(data_dir=options.data_dir), state)
     except NocError as exc:
         raise _fail(exc) from None
     typer.echo(
         f"lab up: {state.devices} devices, {state.interfaces} interfaces, {state.links} links "
         f"on {len(state.shards)} simulator processes in {state.startup_s:.1f} s\n"
-        f"inventory:   {state.inventory_path}\ncredentials: {state.credentials_path}"
+        f"inventory:   {state.inventory_path}\ncredentials: {state.credentials_path} "
+        f"({enrolled.secrets_imported} secrets in the NOC's vault)\n"
+        f"NOC users:   {enrolled.users_file} (user names and passwords; "
+        f"{enrolled.users_created} new)"
     )
     if state.ssh_port is not None:
         hosts = f"{len(state.sshd)} sshd" if state.sshd else f"no sshd ({state.linux_ssh_note})"

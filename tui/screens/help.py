@@ -65,7 +65,44 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("y  n", "answer a confirmation (Esc: no)"),
         ),
     ),
+    (
+        "users (:users)",
+        (
+            ("n", "new user: its temporary password is shown once"),
+            ("d", "disable or enable the selected user (asks first)"),
+            ("u", "unlock a user locked after wrong passwords"),
+            ("p", "reset the password: a temporary one, shown once (asks first)"),
+            ("g", "grant the selected user a role for a region"),
+            ("x", "revoke the grant chosen below the table (tab moves there; asks first)"),
+        ),
+    ),
+    (
+        "audit (:audit)",
+        (
+            ("/", "search: user, object, region, text (Esc on the trail clears it)"),
+            ("t", "time range: all, last hour, 24 h, 7 days, 30 days"),
+            ("n  p", "older / newer page"),
+            ("v", "verify the hash chain: intact, or each problem"),
+            ("e", "export the time range to a file (JSON lines)"),
+        ),
+    ),
+    (
+        "security (:security)",
+        (
+            ("s", "sign the access review off (asks first)"),
+            ("e", "export the findings shown to a CSV file"),
+        ),
+    ),
+    (
+        "login",
+        (
+            ("enter", "next field, then log in"),
+            ("escape", "close a password or search dialog"),
+        ),
+    ),
 )
+"""Keys a user may not use are hidden from the footer, and answered with the reason if pressed
+anyway; the help lists them all."""
 
 
 def help_text() -> Table:

@@ -145,11 +145,15 @@ def render(given: ConfigInput) -> str:
 
 def _local_user(account: LabAccount, given: ConfigInput) -> list[str]:
     device, log = given.device, given.secrets_log
-    digest = log(comware_hash(account.password, f"{device.id}:{account.name}"))
+    if account.hash_kind == "simple":
+        # Set with `password simple` on an older Comware, which kept it in clear, and carried over.
+        password = f"simple {log(account.password)}"
+    else:
+        password = f"hash {log(comware_hash(account.password, f'{device.id}:{account.name}'))}"
     services = " ".join(s for s in account.services if s in ("ssh", "telnet", "terminal", "ftp"))
     lines = [
         f"local-user {account.name} class manage",
-        f" password hash {digest}",
+        f" password {password}",
         f" service-type {services}",
         f" authorization-attribute user-role {user_role(account)}",
     ]

@@ -149,10 +149,15 @@ def render(given: ConfigInput) -> str:
 
 def _local_user(account: LabAccount, given: ConfigInput) -> list[str]:
     device, log = given.device, given.secrets_log
-    digest = log(vrp_irreversible(account.password, f"{device.id}:{account.name}"))
+    if account.hash_kind == "simple":
+        # Set with `password simple` on an older VRP, which kept it in clear, and carried over.
+        password = f"simple {log(account.password)}"
+    else:
+        digest = vrp_irreversible(account.password, f"{device.id}:{account.name}")
+        password = f"irreversible-cipher {log(digest)}"
     services = " ".join(_SERVICE_NAMES[s] for s in account.services if s in _SERVICE_NAMES)
     lines = [
-        f" local-user {account.name} password irreversible-cipher {digest}",
+        f" local-user {account.name} password {password}",
         f" local-user {account.name} privilege level {account.privilege}",
         f" local-user {account.name} service-type {services}",
     ]

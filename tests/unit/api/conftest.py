@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from api.app import create_app
 from core.metrics.sqlite_store import SqliteMetricStore
 from core.state.repository import StateRepository
+from tests.unit.api.auth_fakes import ADMIN_HEADERS
 from tests.unit.api.scenario import SshStores, fill_metrics, open_state, open_stores, services
 from tests.unit.api.ssh_scenario import fill_ssh_state
 
@@ -48,5 +49,7 @@ async def client(
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(services(state, metrics, stores))
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test", headers=ADMIN_HEADERS
+    ) as http:
         yield http

@@ -9,11 +9,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pydantic import SecretStr
 from sqlalchemy import Engine
 
-from api.audit import AuditHook, log_audit
-from api.deps import ApiServices, BackupNowHook
+from api.deps import ApiServices, AuditSink, Authenticator, BackupNowHook
 from core.clock import FakeClock, to_epoch_s
 from core.inventory import load_inventory
 from core.metrics import names
@@ -26,6 +24,7 @@ from core.state.db import migrate_to_head, open_state_engine
 from core.state.host_keys import HostKeyStore
 from core.state.repository import StateRepository
 from core.state.ssh_facts import SshFactsRepository
+from tests.unit.api.auth_fakes import FakeAuditSink, FakeAuthenticator
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -171,20 +170,21 @@ def services(
     state: StateRepository,
     metrics: MetricStore,
     stores: SshStores,
-    token: str | None = None,
     backup_now: BackupNowHook | None = None,
-    audit: AuditHook = log_audit,
+    audit: AuditSink | None = None,
+    auth: Authenticator | None = None,
 ) -> ApiServices:
+    """Services whose authenticator knows :data:`~tests.unit.api.auth_fakes.ADMIN_TOKEN`."""
     return ApiServices(
         state=state,
         metrics=metrics,
         clock=FakeClock(NOW),
-        api_token=SecretStr(token) if token is not None else None,
         version="9.9.9-test",
         configs=stores.configs,
         accounts=stores.accounts,
         ssh_facts=stores.ssh_facts,
         host_keys=stores.host_keys,
+        auth=auth or FakeAuthenticator(),
+        audit=audit if audit is not None else FakeAuditSink(),
         backup_now=backup_now,
-        audit=audit,
     )

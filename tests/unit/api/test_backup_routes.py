@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 
 import httpx
 import pytest
 
 from api.app import create_app
-from api.audit import AuditEntry, AuditOutcome
-from api.deps import Permission, Principal, current_principal
 from api.schemas import BackupNowResult
 from core.errors import StoreError
 from core.metrics.store import MetricStore
+from core.security.audit_trail import AuditEvent, AuditOutcome
+from core.security.permissions import Role
+from core.security.principal import Grant, Principal
 from core.state.repository import StateRepository
+from tests.unit.api.auth_fakes import ADMIN_HEADERS, FakeAuditSink, FakeAuthenticator
 from tests.unit.api.scenario import NOW, T0, SshStores, services
 from tests.unit.api.ssh_scenario import LOGIN_FAILED
 
@@ -108,12 +109,10 @@ async def test_fleet_list_rejects_bad_parameters(
 # ---------------------------------------------------------------------- on demand
 
 
-class RecordingAudit:
-    def __init__(self) -> None:
-        self.entries: list[AuditEntry] = []
-
-    async def __call__(self, entry: AuditEntry) -> None:
-        self.entries.append(entry)
+class RecordingAudit(FakeAuditSink):
+    @property
+    def entries(self) -> list[AuditEvent]:
+        return self.events
 
 
 class FakeBackup:
@@ -145,7 +144,7 @@ async def post_backup(
 ) -> httpx.Response:
     app = create_app(services(state, metrics, stores, backup_now=backup, audit=audit))
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
+        transport=httpx.ASGITransport(app=app), base_url="http://test", headers=ADMIN_HEADERS
     ) as http:
         return await http.post(f"/api/v1/devices/{device}/backup")
 
@@ -171,10 +170,10 @@ async def test_backup_now_answers_the_outcome_and_audits_who_asked(
     assert response.json()["error"] is None
     assert backup.asked == ["gz-core1"]
     (entry,) = audit.entries
-    assert (entry.actor, entry.action, entry.target) == ("local", "backup_device", "gz-core1")
+    assert (entry.actor, entry.action, entry.target) == ("admin", "backup_device", "gz-core1")
     assert entry.outcome is AuditOutcome.OK
     assert entry.detail == "version 6 (+2 -1)"
-    assert entry.at == NOW
+    assert entry.region_code == "440100"
     assert entry.client == "127.0.0.1"
 
 
@@ -248,30 +247,19 @@ async def test_a_principal_without_the_permission_is_refused_before_the_collecto
     state: StateRepository, metrics: MetricStore, stores: SshStores, audit: RecordingAudit
 ) -> None:
     backup = FakeBackup(CHANGED)
-    app = create_app(services(state, metrics, stores, backup_now=backup, audit=audit))
-    reader = Principal("reader", frozenset({Permission.READ_CONFIGS}))
-    app.dependency_overrides[current_principal] = lambda: reader
+    reader = Principal(2, "reader", (Grant(Role.SECURITY_OFFICER, "440000"),))
+    auth = FakeAuthenticator({"reader-token": reader})
+    app = create_app(services(state, metrics, stores, backup_now=backup, audit=audit, auth=auth))
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://test",
+        headers={"Authorization": "Bearer reader-token"},
     ) as http:
         assert (await http.get("/api/v1/devices/gz-core1/backup")).status_code == 200
         response = await http.post("/api/v1/devices/gz-core1/backup")
     assert response.status_code == 403
     assert response.json()["error"]["message"] == "reader may not backup_devices"
     assert backup.asked == []
-
-
-async def test_the_default_audit_hook_logs_who_did_what(
-    state: StateRepository,
-    metrics: MetricStore,
-    stores: SshStores,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    app = create_app(services(state, metrics, stores, backup_now=FakeBackup(CHANGED)))
-    with caplog.at_level(logging.INFO, logger="api.audit"):
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://test"
-        ) as http:
-            await http.post("/api/v1/devices/gz-core1/backup")
-    (line,) = [r.getMessage() for r in caplog.records if r.name == "api.audit"]
-    assert "backup_device gz-core1 by local from 127.0.0.1: ok (version 6 (+2 -1))" in line
+    (refusal,) = audit.entries
+    assert (refusal.actor, refusal.outcome) == ("reader", AuditOutcome.DENIED)
+    assert refusal.action == "POST /api/v1/devices/gz-core1/backup"

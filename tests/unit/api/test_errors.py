@@ -12,6 +12,7 @@ from api.app import create_app
 from core.errors import ConfigError, NocError
 from core.state.repository import StateRepository
 from core.state.views import RegionNode
+from tests.unit.api.auth_fakes import ADMIN_HEADERS
 from tests.unit.api.fakes import FakeMetricStore
 from tests.unit.api.scenario import SshStores, services
 
@@ -29,7 +30,9 @@ class BrokenRepository(StateRepository):
 async def answer(error: Exception, stores: SshStores) -> httpx.Response:
     app = create_app(services(BrokenRepository(error), FakeMetricStore(), stores))
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test", headers=ADMIN_HEADERS
+    ) as http:
         return await http.get("/api/v1/regions")
 
 
@@ -65,7 +68,7 @@ async def test_config_error_is_400(stores: SshStores) -> None:
 async def plain(state: StateRepository, stores: SshStores) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(services(state, FakeMetricStore(), stores))
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
+        transport=httpx.ASGITransport(app=app), base_url="http://test", headers=ADMIN_HEADERS
     ) as http:
         yield http
 

@@ -10,6 +10,7 @@ import pytest
 from api.app import create_app
 from core.clock import to_epoch_s
 from core.state.repository import StateRepository
+from tests.unit.api.auth_fakes import ADMIN_HEADERS
 from tests.unit.api.fakes import FakeMetricStore
 from tests.unit.api.scenario import NOW, T0, SshStores, services
 
@@ -91,7 +92,7 @@ async def test_query_range_defaults_to_the_last_hour(
     fake = FakeMetricStore()
     app = create_app(services(state, fake, stores))
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
+        transport=httpx.ASGITransport(app=app), base_url="http://test", headers=ADMIN_HEADERS
     ) as http:
         await http.get("/api/v1/metrics/query_range", params={"name": "device_up"})
     (_, _, start, end, step) = fake.queries[-1]
@@ -150,7 +151,7 @@ async def test_metric_store_failure_is_503(state: StateRepository, stores: SshSt
     failing.failing = True
     app = create_app(services(state, failing, stores))
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
+        transport=httpx.ASGITransport(app=app), base_url="http://test", headers=ADMIN_HEADERS
     ) as http:
         response = await http.get("/api/v1/metrics/series")
     assert response.status_code == 503

@@ -9,6 +9,7 @@ import httpx
 from api.app import create_app
 from core.state.repository import StateRepository
 from core.state.views import RegionNode
+from tests.unit.api.auth_fakes import ADMIN_HEADERS
 from tests.unit.api.fakes import FakeMetricStore
 from tests.unit.api.scenario import SshStores, services
 
@@ -26,7 +27,7 @@ async def test_repository_reads_leave_the_event_loop_thread(stores: SshStores) -
     repository = ThreadRecordingRepository()
     app = create_app(services(repository, FakeMetricStore(), stores))
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
+        transport=httpx.ASGITransport(app=app), base_url="http://test", headers=ADMIN_HEADERS
     ) as http:
         assert (await http.get("/api/v1/regions")).json() == []
         assert (await http.get("/api/v1/health")).status_code == 200

@@ -77,10 +77,12 @@ def test_broken_toml_is_a_clear_error(tmp_path: Path) -> None:
         load_settings()
 
 
-def test_secrets_are_masked_in_repr_and_dumps(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SSNOC_API_TOKEN", "tok-very-secret")
+def test_the_db_password_is_masked_in_repr_and_dumps(monkeypatch: pytest.MonkeyPatch) -> None:
+    url = "postgresql+psycopg://noc:pg-very-secret@127.0.0.1:5432/ssnoc"
+    monkeypatch.setenv("SSNOC_STATE_DB_URL", url)
     settings = load_settings()
-    assert settings.api_token is not None
-    assert settings.api_token.get_secret_value() == "tok-very-secret"
-    assert "tok-very-secret" not in repr(settings)
-    assert "tok-very-secret" not in settings.model_dump_json()
+    assert settings.resolved_state_db_url == url
+    assert "pg-very-secret" not in repr(settings)
+    dumped = settings.model_dump_json()
+    assert "pg-very-secret" not in dumped
+    assert "postgresql+psycopg://noc:***@127.0.0.1:5432/ssnoc" in dumped

@@ -65,11 +65,11 @@ def test_a_broken_inventory_names_file_line_and_field(tmp_path: Path) -> None:
 
 
 def test_config_show_masks_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SSNOC_API_TOKEN", "very-secret-token")
+    monkeypatch.setenv("SSNOC_STATE_DB_URL", "postgresql+psycopg://noc:very-secret@db/ssnoc")
     code, out, _ = run("config", "show")
     assert code == 0
-    assert "very-secret-token" not in out
-    assert '"api_token": "**********"' in out
+    assert "very-secret" not in out
+    assert '"state_db_url": "postgresql+psycopg://noc:***@db/ssnoc"' in out
 
 
 def test_a_bad_setting_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:

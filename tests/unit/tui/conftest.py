@@ -15,6 +15,7 @@ from api.app import create_app
 from api.schemas import BackupNowResult
 from core.metrics.sqlite_store import SqliteMetricStore
 from core.state.repository import StateRepository
+from tests.unit.api.auth_fakes import ADMIN_HEADERS
 from tests.unit.api.scenario import NOW, SshStores, fill_metrics, open_state, open_stores, services
 from tests.unit.api.ssh_scenario import fill_ssh_state
 from tui.app import NocConsole
@@ -95,7 +96,9 @@ def api(
 
 
 def client_for(app: FastAPI) -> NocApiClient:
-    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ssnoc.test")
+    http = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://ssnoc.test", headers=ADMIN_HEADERS
+    )
     return NocApiClient(http)
 
 

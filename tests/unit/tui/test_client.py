@@ -13,6 +13,7 @@ from core.model import Status
 from core.state.config_views import ConfigVersionSummary
 from core.state.repository import StateRepository
 from core.state.views import DeviceDetail
+from tests.unit.api.auth_fakes import ADMIN, FakeAuthenticator
 from tests.unit.api.fakes import FakeMetricStore
 from tests.unit.api.scenario import NOW, SshStores, services
 from tests.unit.tui.conftest import client_for
@@ -45,7 +46,9 @@ async def test_not_found_carries_the_apis_message(api: FastAPI) -> None:
 
 
 async def test_wrong_token_says_so(state: StateRepository, stores: SshStores) -> None:
-    app = create_app(services(state, FakeMetricStore(), stores, token="right"))
+    app = create_app(
+        services(state, FakeMetricStore(), stores, auth=FakeAuthenticator({"right": ADMIN}))
+    )
     http = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url="http://ssnoc.test",
@@ -54,7 +57,7 @@ async def test_wrong_token_says_so(state: StateRepository, stores: SshStores) ->
     with pytest.raises(ApiError) as caught:
         await NocApiClient(http).region_tree()
     assert (caught.value.status, caught.value.code) == (401, "unauthorized")
-    assert str(caught.value) == "wrong API token"
+    assert str(caught.value) == "unknown token"
 
 
 def client_answering(handler: Callable[[httpx.Request], httpx.Response]) -> NocApiClient:

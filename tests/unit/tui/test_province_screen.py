@@ -13,6 +13,7 @@ from textual.pilot import Pilot
 from core.polling import DevicePollRecord
 from core.state.repository import StateRepository
 from core.state.views import RegionNode
+from tests.unit.api.auth_fakes import ADMIN_HEADERS
 from tests.unit.api.scenario import T0
 from tests.unit.tui.conftest import SIZE, MakeConsole, client_for
 from tests.unit.tui.pilot_support import settle, text_of
@@ -172,7 +173,9 @@ async def test_api_down_is_reported_once_and_the_console_keeps_running(
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
 
-    http = httpx.AsyncClient(transport=httpx.MockTransport(refuse), base_url="http://noc:8480")
+    http = httpx.AsyncClient(
+        transport=httpx.MockTransport(refuse), base_url="http://noc:8480", headers=ADMIN_HEADERS
+    )
     app = make_console(NocApiClient(http))
     told = record_notifications(app, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
@@ -205,7 +208,7 @@ async def test_the_console_recovers_when_the_api_comes_back(
     make_console: MakeConsole, api: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     transport = FlakyTransport(api)
-    http = httpx.AsyncClient(transport=transport, base_url="http://noc:8480")
+    http = httpx.AsyncClient(transport=transport, base_url="http://noc:8480", headers=ADMIN_HEADERS)
     app = make_console(NocApiClient(http))
     told = record_notifications(app, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
@@ -242,7 +245,9 @@ class BuggyClient(NocApiClient):
 async def test_a_bug_in_a_load_is_reported_and_the_console_keeps_running(
     make_console: MakeConsole, api: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://ssnoc.test")
+    http = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=api), base_url="http://ssnoc.test", headers=ADMIN_HEADERS
+    )
     app = make_console(BuggyClient(http))
     told = record_notifications(app, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import httpx
 from textual.pilot import Pilot
 
+from tests.unit.api.auth_fakes import ADMIN_HEADERS
 from tests.unit.tui.conftest import SIZE, MakeConsole
 from tests.unit.tui.pilot_support import settle
 from tests.unit.tui.test_app import command
@@ -62,7 +63,9 @@ def test_api_down(snap_compare: SnapCompare, make_console: MakeConsole) -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
 
-    http = httpx.AsyncClient(transport=httpx.MockTransport(refuse), base_url="http://noc:8480")
+    http = httpx.AsyncClient(
+        transport=httpx.MockTransport(refuse), base_url="http://noc:8480", headers=ADMIN_HEADERS
+    )
     assert snap_compare(make_console(NocApiClient(http)), terminal_size=SIZE, run_before=settle)
 
 

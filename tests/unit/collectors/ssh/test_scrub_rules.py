@@ -310,6 +310,12 @@ CASES: list[tuple[Platform, str, str, str]] = [
         "username u password 0 Pw1 privilege 15",
         f"username u password 0 {R} privilege 15",
     ),
+    (
+        ZTE,
+        "system-user-password",
+        "system-user\n  user-name u\n    password encrypted 7a1B2c",
+        f"system-user\n  user-name u\n    password encrypted {R}",
+    ),
     (ZTE, "enable-secret", "enable secret 0 En1", f"enable secret 0 {R}"),
     (
         ZTE,

@@ -1,0 +1,250 @@
+"""The permission matrix: every API route × every role × in-scope and out-of-scope objects.
+
+Generated from the app's own route table, so a new route is covered the day it is added — and
+the test fails when a route declares no permission (nor ``public()`` / ``authenticated()``), or
+when it has no example request below. Users are real (the user directory over the state DB,
+argon2 with cheap parameters); every request goes through real login tokens.
+
+What each cell expects:
+
+- a role without the route's permission → 403;
+- a role with it, on an object in its scope → neither 401, 403 nor 404;
+- a role with it, on an object outside its scope → 404, the same as a missing object;
+- lists return only objects in scope (checked on the device list and the region tree).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
+
+from api.app import create_app
+from api.deps import AuthenticatedCheck, PermissionCheck, PublicRoute
+from core.security.permissions import ROLE_PERMISSIONS, Permission, Role
+from core.security.principal import Grant
+from tests.unit.api.security_scenario import SecurityWorld, open_world
+
+PASSWORD = "Matrix-Passw0rd!"
+
+# (scope, an in-scope device, an out-of-scope device, in-scope config version, out-of-scope one)
+SCOPES = {
+    "province": ("440000", "gz-core1", None, 3, None),
+    "city": ("440100", "gz-core1", "gd-dc1-core1", 3, 4),
+    "county": ("440103", "gz-liwan-acc1", "gz-core1", None, 3),
+}
+
+
+@dataclass(frozen=True)
+class Declared:
+    kind: str  # "permission" | "authenticated" | "public"
+    permission: Permission | None = None
+
+
+def _walk(dependant: Dependant) -> Iterator[Any]:
+    for sub in dependant.dependencies:
+        yield sub.call
+        yield from _walk(sub)
+
+
+@dataclass(frozen=True)
+class Route:
+    """A route as served: its full path, methods and the APIRoute behind it."""
+
+    path: str
+    methods: frozenset[str]
+    api_route: APIRoute
+
+
+def declared(route: Route) -> Declared | None:
+    """What the route declares, found in its dependency tree."""
+    found: list[Declared] = []
+    for call in _walk(route.api_route.dependant):
+        if isinstance(call, PermissionCheck):
+            found.append(Declared("permission", call.permission))
+        elif isinstance(call, AuthenticatedCheck):
+            found.append(Declared("authenticated"))
+        elif isinstance(call, PublicRoute):
+            found.append(Declared("public"))
+    if len(set(found)) != 1:
+        return None
+    return found[0]
+
+
+def api_routes(app: FastAPI) -> list[Route]:
+    """Every API route with its full path (FastAPI keeps included routers unflattened)."""
+    found = [
+        Route(str(context.path), frozenset(context.methods or ()), context.original_route)
+        for context in iter_route_contexts(app.routes)
+        if isinstance(context.original_route, APIRoute)
+    ]
+    assert len(found) > 30, "the route table could not be read"
+    return found
+
+
+# Example requests per route: (method, path template) → request body (None: none).
+BODIES: dict[tuple[str, str], dict[str, Any] | None] = {
+    ("POST", "/api/v1/auth/login"): {"username": "victim", "password": "wrong-one"},
+    ("POST", "/api/v1/auth/refresh"): {"refresh_token": "ssnoc_rt_not-a-real-one"},
+    ("POST", "/api/v1/auth/logout"): None,
+    ("POST", "/api/v1/auth/password"): {"old_password": "nope", "new_password": "nope"},
+    ("POST", "/api/v1/auth/tokens"): {"name": "matrix", "days": 7},
+    ("DELETE", "/api/v1/auth/tokens/{token_id}"): None,
+    ("POST", "/api/v1/devices/{device_id}/backup"): None,
+    ("POST", "/api/v1/users"): {"username": "new.one", "grants": []},
+    ("POST", "/api/v1/users/{username}/disable"): None,
+    ("POST", "/api/v1/users/{username}/enable"): None,
+    ("POST", "/api/v1/users/{username}/unlock"): None,
+    ("POST", "/api/v1/users/{username}/reset-password"): None,
+    ("POST", "/api/v1/users/{username}/grants"): {"role": "viewer", "scope": "440103"},
+    ("DELETE", "/api/v1/users/{username}/grants/{role}/{scope}"): None,
+    ("DELETE", "/api/v1/users/{username}/tokens/{token_id}"): None,
+    ("POST", "/api/v1/audit/console"): {"action": "open_configs", "target": "gz-core1"},
+    ("POST", "/api/v1/reports/reviews"): None,
+}
+QUERIES: dict[str, str] = {
+    "/api/v1/metrics/query_range": "?name=device_up",
+    "/api/v1/configs/diff": "?from={version}&to={version}",
+    "/api/v1/audit/export": "?since=2026-01-01T00:00:00Z&until=2026-02-01T00:00:00Z",
+}
+LAST = ("/api/v1/auth/logout",)
+"""Routes that end the caller's session: asked last."""
+
+
+def fill(template: str, device: str, version: int, world: SecurityWorld) -> str:
+    return (
+        template.replace("{device_id}", device)
+        .replace("{version_id}", str(version))
+        .replace("{version}", str(version))
+        .replace("{code}", world.region_of[device])
+        .replace("{username}", "victim")
+        .replace("{token_id}", str(world.victim_token_id))
+        .replace("{role}", "viewer")
+        .replace("{scope}", "440103")
+    )
+
+
+def takes_object(template: str) -> bool:
+    return any(p in template for p in ("{device_id}", "{version_id}", "{code}"))
+
+
+def test_every_route_declares_a_permission(tmp_path: Path) -> None:
+    with open_world(tmp_path) as world:
+        app = create_app(world.services)
+        missing = [f"{sorted(r.methods)} {r.path}" for r in api_routes(app) if declared(r) is None]
+        assert not missing, f"routes without exactly one declared permission: {missing}"
+        unknown = [
+            f"{m} {r.path}"
+            for r in api_routes(app)
+            for m in r.methods
+            if m in ("POST", "PUT", "PATCH", "DELETE") and (m, r.path) not in BODIES
+        ]
+        assert not unknown, f"state-changing routes without an example request: {unknown}"
+
+
+@pytest.mark.parametrize("scope_name", list(SCOPES))
+@pytest.mark.parametrize("role", list(Role))
+async def test_matrix(tmp_path: Path, role: Role, scope_name: str) -> None:
+    scope, inside, outside, version_in, version_out = SCOPES[scope_name]
+    with open_world(tmp_path) as world:
+        world.users.create_user("caller", PASSWORD, grants=(Grant(role, scope),), created_by="test")
+        app = create_app(world.services)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test"
+        ) as http:
+            login = await http.post(
+                "/api/v1/auth/login", json={"username": "caller", "password": PASSWORD}
+            )
+            assert login.status_code == 200, login.text
+            http.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+            failures = await _run_matrix(
+                http, app, world, role, inside, outside, version_in, version_out
+            )
+    assert not failures, "\n".join(failures)
+
+
+async def _run_matrix(
+    http: httpx.AsyncClient,
+    app: FastAPI,
+    world: SecurityWorld,
+    role: Role,
+    inside: str,
+    outside: str | None,
+    version_in: int | None,
+    version_out: int | None,
+) -> list[str]:
+    failures: list[str] = []
+    held = ROLE_PERMISSIONS[role]
+    routes = sorted(api_routes(app), key=lambda r: r.path in LAST)
+    for route in routes:
+        what = declared(route)
+        assert what is not None
+        for method in sorted(route.methods - {"HEAD"}):
+            cases = [("in", inside, version_in)]
+            if takes_object(route.path) and outside is not None:
+                cases.append(("out", outside, version_out))
+            for where, device, version in cases:
+                if "{version" in route.path + QUERIES.get(route.path, "") and version is None:
+                    continue
+                path = fill(route.path, device, version or 1, world)
+                path += fill(QUERIES.get(route.path, ""), device, version or 1, world)
+                response = await http.request(method, path, json=BODIES.get((method, route.path)))
+                status = response.status_code
+                cell = f"{role.value} {method} {path} ({where}): {status} {response.text[:160]}"
+                if what.kind == "public":
+                    if status in (403,):
+                        failures.append(f"public route refused: {cell}")
+                    continue
+                if status == 401:
+                    failures.append(f"logged-in caller got 401: {cell}")
+                    continue
+                if what.kind == "authenticated":
+                    if status == 403:
+                        failures.append(f"authenticated route refused: {cell}")
+                    continue
+                assert what.permission is not None
+                if what.permission not in held:
+                    if status != 403:
+                        failures.append(f"expected 403 without {what.permission}: {cell}")
+                    continue
+                if status == 403 and _scope_refusal(response):
+                    continue  # the role holds it, but not province-wide where that is needed
+                if where == "in" and status in (403, 404):
+                    failures.append(f"expected access in scope: {cell}")
+                if where == "out" and status != 404:
+                    failures.append(f"expected 404 out of scope: {cell}")
+    return failures
+
+
+def _scope_refusal(response: httpx.Response) -> bool:
+    """A 403 for holding the permission in too narrow a scope (province-wide actions)."""
+    message = str(response.json().get("error", {}).get("message", ""))
+    return "for the province" in message or "may not grant roles in" in message
+
+
+async def test_lists_hold_only_what_is_in_scope(tmp_path: Path) -> None:
+    with open_world(tmp_path) as world:
+        world.users.create_user(
+            "tech", PASSWORD, grants=(Grant(Role.FIELD_TECHNICIAN, "440103"),), created_by="t"
+        )
+        app = create_app(world.services)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test"
+        ) as http:
+            login = await http.post(
+                "/api/v1/auth/login", json={"username": "tech", "password": PASSWORD}
+            )
+            http.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+            devices = (await http.get("/api/v1/devices")).json()
+            tree = (await http.get("/api/v1/regions")).json()
+            series = (await http.get("/api/v1/metrics/series")).json()
+    assert [d["id"] for d in devices] == ["gz-liwan-acc1"]
+    assert [node["code"] for node in tree] == ["440103"]
+    assert all(s["labels"].get("device") == "gz-liwan-acc1" for s in series)
