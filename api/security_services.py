@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.security.access_review import AccessReviewStore
-
 from core.security.audit_trail import AuditTrail
 from core.security.rate_limit import LoginRateLimiter
 from core.security.users import UserDirectory
