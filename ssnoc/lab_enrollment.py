@@ -11,8 +11,6 @@ with ``lab`` as the actor.
 from __future__ import annotations
 
 import os
-import secrets
-import string
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from sqlalchemy import Engine
 from core.clock import Clock, SystemClock
 from core.errors import NotFound
 from core.security.audit_trail import AuditEvent, AuditOutcome, AuditTrail
+from core.security.passwords import temporary_password
 from core.security.principal import Grant
 from core.security.users import UserDirectory
 from core.security.vault import CredentialVault
@@ -33,8 +32,6 @@ from lab.state import LabState, lab_dir_of
 
 USERS_FILE = "noc-users.txt"
 ACTOR = "lab"
-_ALPHABET = string.ascii_letters + string.digits
-PASSWORD_LENGTH = 20
 
 
 @dataclass(frozen=True)
@@ -62,7 +59,7 @@ def enroll_lab(settings: Settings, state: LabState, clock: Clock | None = None) 
         for person in wanted:
             password = known.get(person.username)
             if not _usable(users, person, password):
-                password = _new_password()
+                password = temporary_password(settings.auth.password_min_length, person.username)
                 created += _create_or_reset(users, person, password, trail)
             lines.append(f"{person.username}\t{person.role.value}@{person.scope_code}\t{password}")
         _write_users_file(path, lines)
@@ -139,17 +136,6 @@ def _audit(trail: AuditTrail, action: str, person: LabNocUser, detail: str) -> N
             detail=detail,
         )
     )
-
-
-def _new_password() -> str:
-    while True:  # at least one of each class, as the password policy wants three of four
-        candidate = "".join(secrets.choice(_ALPHABET) for _ in range(PASSWORD_LENGTH))
-        if (
-            any(c.islower() for c in candidate)
-            and any(c.isupper() for c in candidate)
-            and any(c.isdigit() for c in candidate)
-        ):
-            return candidate
 
 
 def _read_users_file(path: Path) -> dict[str, str]:

@@ -12,6 +12,7 @@ import io
 import json
 from dataclasses import asdict
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -84,7 +85,7 @@ def _reports(services: ApiServices) -> SecurityReports:
     return SecurityReports(services.state, services.accounts, security.users, services.clock)
 
 
-def _policy(services: ApiServices) -> Any:
+def _policy(services: ApiServices) -> Path:
     path = security_of(services).account_policy_path
     if path is None:
         raise ServiceUnavailable("policy_unavailable", NO_POLICY)

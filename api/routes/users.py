@@ -8,6 +8,7 @@ Granting needs ``manage_users`` over the scope granted. Every change is audited 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Path
@@ -157,12 +158,12 @@ async def _change(
     services: ServicesDep,
     username: str,
     action: str,
-    change: object,
+    change: Callable[[], object],
 ) -> UserView:
     before = await _managed_user(access, services, username)
     users = security_of(services).users
     try:
-        await run_in_threadpool(change)  # type: ignore[arg-type]
+        await run_in_threadpool(change)
     except Exception as exc:
         await record(
             services,

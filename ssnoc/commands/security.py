@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
     from core.security.access_review import AccessReview, ReviewChanges
     from core.security.account_audit import AccountFinding
-    from core.security.users import UserDirectory
+    from core.security.reports import SecurityReports
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -246,57 +246,39 @@ def policy_path(settings: Settings, given: Path | None) -> Path:
     return given if given is not None else settings.resolved_account_policy_path
 
 
-def _directory(engine: Engine, settings: Settings, clock: Clock) -> UserDirectory:
+def _reports(engine: Engine, settings: Settings, clock: Clock) -> SecurityReports:
+    """The same gathering the API uses (:class:`core.security.reports.SecurityReports`)."""
+    from core.security.reports import SecurityReports
     from core.security.users import UserDirectory
+    from core.state.accounts import AccountRepository
+    from core.state.repository import StateRepository
 
-    return UserDirectory(engine, clock, settings.auth)
-
-
-def owner_scopes(directory: UserDirectory) -> dict[str, frozenset[str]]:
-    """Enabled NOC users → the scopes of their roles (a disabled user holds none)."""
-    return {
-        user.username: frozenset(g.scope_code for g in user.grants)
-        for user in directory.list_users()
-        if not user.disabled
-    }
+    return SecurityReports(
+        StateRepository(engine),
+        AccountRepository(engine),
+        UserDirectory(engine, clock, settings.auth),
+        clock,
+    )
 
 
 def _account_findings(
     engine: Engine, settings: Settings, policy: Path | None, clock: Clock
 ) -> list[AccountFinding]:
-    from core.security.account_audit import audit_accounts
-    from core.security.account_policy import DeviceInfo, load_account_policy
-    from core.state.accounts import AccountRepository
-    from core.state.repository import StateRepository
-
-    approved = load_account_policy(policy_path(settings, policy))
-    devices = {
-        d.id: DeviceInfo(region_code=d.region, platform=d.platform, name=d.name)
-        for d in StateRepository(engine).devices()
-    }
-    stored = AccountRepository(engine).search()
-    scopes = owner_scopes(_directory(engine, settings, clock))
-    return audit_accounts(stored, devices, approved, scopes, clock.now())
+    return _reports(engine, settings, clock).account_findings(policy_path(settings, policy))
 
 
 def _access_review(
     engine: Engine, settings: Settings, clock: Clock, unused_after_days: int
 ) -> AccessReview:
-    from core.security.access_review import access_review
-
-    directory = _directory(engine, settings, clock)
-    return access_review(
-        directory.list_users(), directory.list_api_tokens(), clock.now(), unused_after_days
-    )
+    return _reports(engine, settings, clock).access_review(unused_after_days)
 
 
 def _snapshot(
     engine: Engine, settings: Settings, policy: Path | None, clock: Clock, unused_after_days: int
 ) -> dict[str, Any]:
-    from core.security.access_review import review_snapshot
-
-    review = _access_review(engine, settings, clock, unused_after_days)
-    return review_snapshot(review, _account_findings(engine, settings, policy, clock))
+    return _reports(engine, settings, clock).snapshot(
+        policy_path(settings, policy), unused_after_days
+    )
 
 
 # ---------------------------------------------------------------------------------- printing

@@ -212,13 +212,17 @@ def test_lab_status_inventory_check_and_a_probe_of_a_lab_device(
 
 @pytest.fixture
 def polled(server: tuple[str, dict[str, str]]) -> str:
-    """The server's URL once its first device has been polled (interfaces known)."""
+    """The server's URL once its first device has been polled twice (interfaces with rates:
+    a rate needs two polls, and this test may run alone)."""
     url, _ = server
     first = get(f"{url}/api/v1/devices", timeout=5).json()[0]["id"]
     wait_for(
-        lambda: get(f"{url}/api/v1/devices/{first}", timeout=5).json()["interfaces"],
+        lambda: any(
+            i["in_bps"] is not None
+            for i in get(f"{url}/api/v1/devices/{first}", timeout=5).json()["interfaces"]
+        ),
         3 * INTERVAL_S + 10,
-        f"{first}'s interfaces in the API",
+        f"{first}'s interface rates in the API",
     )
     return url
 
