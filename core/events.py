@@ -78,3 +78,53 @@ class HostKeyChanged(Event):
 class BackupFailed(Event):
     device_id: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class LinkFailedOver(Event):
+    """A site stopped using its primary path and now reaches the province over a backup link."""
+
+    region: str
+    site_id: str
+    device_id: str
+    primary_link_ids: tuple[str, ...]
+    backup_link_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SiteIsolated(Event):
+    """A site has no working path to the province core at all."""
+
+    region: str
+    site_id: str
+    device_id: str
+    failed_link_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SiteRestored(Event):
+    """A site that was on backup or isolated is back on its primary path."""
+
+    region: str
+    site_id: str
+    device_id: str
+    was: str
+    """The state it left: ``on_backup`` or ``isolated``."""
+    since: datetime
+    """When it left its primary path."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrapReceived(Event):
+    """An SNMP trap or inform arrived, decoded; ``kind`` is the mapped event name or ``raw``."""
+
+    source_address: str
+    device_id: str | None
+    kind: str
+    """linkDown, linkUp, coldStart, warmStart, authenticationFailure, a vendor name, or raw."""
+    trap_oid: str
+    varbinds: tuple[tuple[str, str], ...]
+    version: str
+    """v1, v2c or v3."""
+    if_index: int | None = None
+    if_name: str | None = None

@@ -129,6 +129,9 @@ class Device(_Frozen):
     address: IPv4Address | IPv6Address
     snmp: SnmpAccess | None = None
     ssh: SshAccess | None = None
+    services: tuple[Slug, ...] = Field(
+        default=(), description="Business services this host runs (pension, medical-insurance, …)"
+    )
 
 
 class LinkEnd(_Frozen):

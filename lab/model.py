@@ -199,6 +199,7 @@ class Province(_Frozen):
                     address=IPv4Address(d.address),
                     snmp=SnmpAccess(port=d.port, credential=d.id),
                     ssh=self._ssh_access(d, linux_ssh),
+                    services=(d.service,) if d.service else (),
                 )
                 for d in self.devices
             ),
