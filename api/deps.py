@@ -58,6 +58,10 @@ class Authenticator(Protocol):
         """The principal; :class:`~core.errors.AuthenticationFailed` for a bad token."""
         ...
 
+    def cached_principal(self, token: str) -> Principal | None:
+        """The principal if known without blocking I/O, else None (then ``authenticate``)."""
+        ...
+
 
 class AuditSink(Protocol):
     """Where audit events go (:class:`core.security.audit_trail.AuditTrail`). Blocking: the API
@@ -211,6 +215,11 @@ async def current_principal(
     if credentials is None:
         await _audit_refusal(services, request, "anonymous", "no token")
         raise Unauthorized("not logged in: send 'Authorization: Bearer <token>'")
+    # Nearly every request presents a token seen seconds ago: answered from memory, on the loop.
+    # A worker-thread hop costs more than the whole check.
+    cached = services.auth.cached_principal(credentials.credentials)
+    if cached is not None:
+        return cached
     try:
         # Blocking (a DB read): in a worker thread, not on the event loop.
         return await run_in_threadpool(services.auth.authenticate, credentials.credentials)

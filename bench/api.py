@@ -240,10 +240,12 @@ def load(url: str, kind: str, user: str) -> None:
 def _measure(url: str, kind: str, user: str) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, __file__, "--load", url, kind, user],
-        check=True,
+        check=False,
         capture_output=True,
         text=True,
     )
+    if done.returncode != 0:
+        raise SystemExit(f"the load process failed ({kind}, {user}):\n{done.stderr[-3000:]}")
     return dict(json.loads(done.stdout))
 
 

@@ -23,7 +23,7 @@ _DEVICE_LIST = TypeAdapter(list[DeviceSummary])
     response_model=list[DeviceSummary],
     responses=error_responses(401, 403, 404, 422, 503),
 )
-def list_devices(
+async def list_devices(
     access: Annotated[Access, require(Permission.READ_INVENTORY)],
     state: StateDep,
     region: Annotated[

@@ -242,6 +242,15 @@ class LoginSessions:
         self._cache.put(digest, principal, expires_at)
         return principal
 
+    def cached_principal(self, token: str) -> Principal | None:
+        """The principal for ``token`` if it is in the cache and still good; never reads the DB
+        (so the API may ask on its event loop), and never raises: None means "ask
+        :meth:`authenticate`"."""
+        kind = token_kind(token)
+        if kind is not TokenKind.ACCESS and kind is not TokenKind.PERSONAL:
+            return None
+        return self._cache.get(token_digest(token))
+
     def _session_principal(self, digest: str) -> tuple[Principal, datetime]:
         query = (
             select(

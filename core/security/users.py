@@ -309,6 +309,11 @@ class UserDirectory:
         it at once. An API token's ``last_used_at`` is written at most once a minute."""
         return self._logins.authenticate(token)
 
+    def cached_principal(self, token: str) -> Principal | None:
+        """The principal for ``token`` from the few-seconds cache, without touching the DB;
+        None when it is not there (then :meth:`authenticate` decides)."""
+        return self._logins.cached_principal(token)
+
     def prune_expired_sessions(self) -> int:
         """Delete sessions past their refresh expiry; returns how many."""
         return self._logins.prune_expired_sessions()

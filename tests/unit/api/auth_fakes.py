@@ -22,6 +22,9 @@ class FakeAuthenticator:
     def __init__(self, tokens: dict[str, Principal] | None = None) -> None:
         self.tokens = dict(tokens or {ADMIN_TOKEN: ADMIN})
 
+    def cached_principal(self, token: str) -> Principal | None:
+        return None  # always the slow path: the tests exercise authenticate()
+
     def authenticate(self, token: str) -> Principal:
         try:
             return self.tokens[token]
