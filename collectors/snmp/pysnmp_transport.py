@@ -76,7 +76,7 @@ with warnings.catch_warnings():
 DEFAULT_MAX_OIDS_PER_GET = 32
 """Varbinds per GET request (snmpsim caps at 64); a tooBig answer halves a request further."""
 
-_AUTH: dict[AuthProtocol, Any] = {
+USM_AUTH_PROTOCOLS: dict[AuthProtocol, Any] = {
     AuthProtocol.MD5: USM_AUTH_HMAC96_MD5,
     AuthProtocol.SHA: USM_AUTH_HMAC96_SHA,
     AuthProtocol.SHA224: USM_AUTH_HMAC128_SHA224,
@@ -85,7 +85,7 @@ _AUTH: dict[AuthProtocol, Any] = {
     AuthProtocol.SHA512: USM_AUTH_HMAC384_SHA512,
 }
 # AES-192/256 with Blumenthal key extension: what net-snmp's AES192/AES256 and gufo-snmp do.
-_PRIV: dict[PrivProtocol, Any] = {
+USM_PRIV_PROTOCOLS: dict[PrivProtocol, Any] = {
     PrivProtocol.DES: USM_PRIV_CBC56_DES,
     PrivProtocol.AES128: USM_PRIV_CFB128_AES,
     PrivProtocol.AES192: USM_PRIV_CFB192_AES_BLUMENTHAL,
@@ -305,9 +305,9 @@ def _auth_data(target: SnmpTarget) -> tuple[Any, Any]:
     auth_protocol = USM_AUTH_NONE
     priv_protocol = USM_PRIV_NONE
     if credential.auth_protocol is not None:
-        auth_protocol = _AUTH[credential.auth_protocol]
+        auth_protocol = USM_AUTH_PROTOCOLS[credential.auth_protocol]
     if credential.priv_protocol is not None:
-        priv_protocol = _PRIV[credential.priv_protocol]
+        priv_protocol = USM_PRIV_PROTOCOLS[credential.priv_protocol]
     user = UsmUserData(
         credential.user,
         authKey=credential.auth_key.get_secret_value() if credential.auth_key else None,

@@ -30,8 +30,8 @@ PACKAGES = [
 
 # vendor library → the only modules (path prefixes) allowed to import it
 VENDOR_SEAMS: dict[str, tuple[str, ...]] = {
-    "pysnmp": ("collectors/snmp/pysnmp_transport.py",),
-    "pyasn1": ("collectors/snmp/pysnmp_transport.py",),
+    "pysnmp": ("collectors/snmp/pysnmp_transport.py", "collectors/snmp/traps.py"),
+    "pyasn1": ("collectors/snmp/pysnmp_transport.py", "collectors/snmp/traps.py"),
     "gufo": ("collectors/snmp/gufo_transport.py",),
     "fastapi": ("api/",),
     "starlette": ("api/",),
