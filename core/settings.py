@@ -45,6 +45,10 @@ class PollSettings(BaseModel):
     """Longest pause between attempts at a device that keeps failing (doubles from the interval)."""
     transport: Literal["gufo", "pysnmp"] = "gufo"
     """The SNMP client for polling: gufo-snmp (fast, Rust core) or pysnmp (complete, slow)."""
+    lldp_interval_s: float = Field(default=300.0, gt=0)
+    """Seconds between two LLDP collections of the fleet (neighbours change slowly)."""
+    lldp_concurrency: int = Field(default=16, ge=1, le=1024)
+    """Devices whose LLDP tables are walked at the same time."""
 
 
 class SshSettings(BaseModel):

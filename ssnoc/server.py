@@ -16,18 +16,22 @@ from api.deps import ApiServices
 from api.schemas import BackupNowResult
 from api.security_services import SecurityServices
 from collectors.snmp.device_reader import ProfileDeviceReader
+from collectors.snmp.lldp_cycle import LldpCollector, NeighbourStoreSink
 from collectors.snmp.poller import SnmpPoller
+from collectors.snmp.transport import SnmpTransport
 from collectors.ssh.executor import SshExecutor
 from collectors.ssh.service import SshCollectionService
 from collectors.store_sink import StoreSink
 from core.security.access_review import AccessReviewStore
 from core.security.rate_limit import LoginRateLimiter
+from core.state.neighbours import NeighbourRepository
 from ssnoc import __version__
 from ssnoc.wiring import LoadedInventory, Noc, make_transport
 
 log = logging.getLogger(__name__)
 
 COMPACT_EVERY_S = 600.0
+LLDP_FIRST_DELAY_S = 30.0
 
 
 def build_api(noc: Noc, ssh: SshCollectionService | None = None) -> ApiApp:
@@ -85,6 +89,21 @@ def build_poller(noc: Noc, loaded: LoadedInventory) -> SnmpPoller:
     return poller
 
 
+def build_lldp_collector(
+    noc: Noc, loaded: LoadedInventory, transport: SnmpTransport
+) -> LldpCollector:
+    poll = noc.settings.poll
+    collector = LldpCollector(
+        transport,
+        NeighbourStoreSink(NeighbourRepository(noc.engine)),
+        noc.clock,
+        interval_s=poll.lldp_interval_s,
+        concurrency=poll.lldp_concurrency,
+    )
+    collector.set_targets(loaded.targets)
+    return collector
+
+
 def pid_file(noc: Noc) -> Path:
     return noc.settings.data_dir / "server.pid"
 
@@ -118,16 +137,21 @@ async def run_server(noc: Noc, loaded: LoadedInventory) -> None:
     stop = asyncio.Event()
     pid_path = pid_file(noc)
     pid_path.write_text(str(os.getpid()))
+    lldp_transport = make_transport(settings.poll.transport)
+    lldp = build_lldp_collector(noc, loaded, lldp_transport)
     polling = asyncio.create_task(poller.run(stop), name="poller")
+    # After the first poll has had its turn: LLDP can wait, the status board cannot.
+    discovering = asyncio.create_task(lldp.run(stop, first_delay_s=LLDP_FIRST_DELAY_S), name="lldp")
     collecting = asyncio.create_task(ssh.run(stop), name="ssh-collector")
     compacting = asyncio.create_task(_compact_periodically(noc, stop), name="compaction")
     try:
         await server.serve()
     finally:
         stop.set()
-        await asyncio.gather(polling, collecting, compacting, return_exceptions=True)
+        await asyncio.gather(polling, collecting, compacting, discovering, return_exceptions=True)
         await ssh.close()
         await poller.close()
+        await lldp_transport.close()
         with contextlib.suppress(FileNotFoundError):
             pid_path.unlink()
 

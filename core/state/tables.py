@@ -408,3 +408,34 @@ class AccessReviewRow(Base):
     reviewer: Mapped[str] = mapped_column(String(64))
     snapshot: Mapped[str] = mapped_column(Text)
     """JSON: the access review and account findings at that moment."""
+
+
+# ------------------------------------------------------------------ topology (migration 0004)
+
+
+class LldpNeighbourRow(Base):
+    """A neighbour one device reports over LLDP, as last collected; kept while it is reported.
+
+    One row per (device, source, local port, remote chassis id, remote port id): a neighbour still
+    reported keeps its ``first_seen_at``, one no longer reported is deleted.
+    """
+
+    __tablename__ = "lldp_neighbours"
+
+    device_id: Mapped[str] = mapped_column(
+        ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True
+    )
+    source: Mapped[str] = mapped_column(String(8), primary_key=True)
+    """``snmp`` or ``cli``: each source replaces only its own rows."""
+    local_port: Mapped[str] = mapped_column(String(255), primary_key=True)
+    remote_chassis_id: Mapped[str] = mapped_column(String(512), primary_key=True)
+    remote_port_id: Mapped[str] = mapped_column(String(512), primary_key=True)
+    local_if_index: Mapped[int | None] = mapped_column(BigInteger)
+    remote_chassis_id_subtype: Mapped[str] = mapped_column(String(32))
+    remote_port_id_subtype: Mapped[str] = mapped_column(String(32))
+    remote_port_description: Mapped[str | None] = mapped_column(Text)
+    remote_system_name: Mapped[str | None] = mapped_column(String(255), index=True)
+    remote_system_description: Mapped[str | None] = mapped_column(Text)
+    remote_management_address: Mapped[str | None] = mapped_column(String(64))
+    first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
