@@ -44,6 +44,9 @@ lab-down: venv
 bench: system venv
 	$(BIN)/python bench/metric_store.py
 	$(BIN)/python bench/snmp_poll.py
+	$(BIN)/python bench/ssh_collect.py
+	$(BIN)/python bench/api.py
+	$(BIN)/python bench/topology.py
 
 clean:
 	-$(BIN)/ssnoc lab down
