@@ -14,6 +14,11 @@ credentials file an ``ssh`` section.
 ``lab_down`` stops every process ``lab.json`` records, even if some already died, and removes it.
 ``lab_status`` reports, per shard and SSH responder, whether its process is alive and its endpoints
 bound.
+
+Faults (``ssnoc lab fail|recover``, :mod:`lab.fault_control`) live in faults.json beside lab.json:
+``lab down`` clears them with the lab, and ``lab up`` always starts a healthy one. Every shard
+counts its counters from one epoch, recorded in lab.json, so a fault can change a rate while the
+counters go on.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from pathlib import Path
 from core.errors import LabError
 from lab.account_policy import write_account_policy
 from lab.divisions import default_divisions_path, load_divisions
+from lab.fault_store import remove_faults
 from lab.files import write_agent_data, write_credentials, write_inventory, write_province
 from lab.model import Province
 from lab.province import build_province
@@ -78,6 +84,8 @@ class LabDownReport:
     ssh_stopped_pids: tuple[int, ...] = ()
     """SSH simulators and sshd stopped."""
     ssh_already_gone_pids: tuple[int, ...] = ()
+    faults_cleared: int = 0
+    """Faults that were in force (they end with the lab)."""
 
 
 def lab_up(options: LabOptions, progress: Progress | None = None) -> LabState:
@@ -113,6 +121,9 @@ def lab_up(options: LabOptions, progress: Progress | None = None) -> LabState:
 
     lab_dir = lab_dir_of(options.data_dir)
     shutil.rmtree(lab_dir / "shards", ignore_errors=True)
+    stale = remove_faults(lab_dir)  # faults of a lab that died without `lab down`
+    if stale.faults.count:
+        say(f"cleared {stale.faults.count} faults left by an earlier lab")
     # Private: the data files are named after the communities, and province.json lists them.
     lab_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     lab_dir.chmod(0o700)
@@ -124,7 +135,8 @@ def lab_up(options: LabOptions, progress: Progress | None = None) -> LabState:
     )
     write_account_policy(lab_dir, province)
     shard_devices = plan_shards(province, options.devices_per_shard, options.max_shards)
-    processes, varbinds = _prepare_shards(lab_dir, province, shard_devices)
+    counter_epoch = time.time()
+    processes, varbinds = _prepare_shards(lab_dir, province, shard_devices, counter_epoch)
     say(f"wrote {varbinds} varbinds for {len(province.devices)} agents")
     say(f"starting {len(processes)} snmpsim shards")
     shards = _launch(processes, shard_devices)
@@ -152,6 +164,7 @@ def lab_up(options: LabOptions, progress: Progress | None = None) -> LabState:
         sshd=launched_states(ssh.sshd) if ssh else (),
         linux_ssh_note=linux_note,
         lab_key_path=ssh.lab_key_path if ssh else None,
+        counter_epoch=counter_epoch,
     )
     # Recorded before waiting, so `lab down` finds the processes even if this call dies now.
     write_state(state)
@@ -188,11 +201,15 @@ def lab_down(data_dir: Path, progress: Progress | None = None) -> LabDownReport:
         else:
             ssh_gone.append(responder.pid)
     remove_state(data_dir)
+    cleared = remove_faults(state.lab_dir).faults.count
     say(
         f"lab down: stopped {len(stopped) + len(ssh_stopped)} processes "
         f"({len(gone) + len(ssh_gone)} were already gone)"
+        + (f"; {cleared} faults cleared" if cleared else "")
     )
-    return LabDownReport(True, tuple(stopped), tuple(gone), tuple(ssh_stopped), tuple(ssh_gone))
+    return LabDownReport(
+        True, tuple(stopped), tuple(gone), tuple(ssh_stopped), tuple(ssh_gone), cleared
+    )
 
 
 def plan_shards(province: Province, devices_per_shard: int, max_shards: int) -> list[list[str]]:
@@ -215,7 +232,7 @@ def plan_shards(province: Province, devices_per_shard: int, max_shards: int) -> 
 
 
 def _prepare_shards(
-    lab_dir: Path, province: Province, shard_devices: list[list[str]]
+    lab_dir: Path, province: Province, shard_devices: list[list[str]], counter_epoch: float
 ) -> tuple[list[SnmpsimProcess], int]:
     """Each shard's data directory, holding only its devices' files; and the varbinds written."""
     processes: list[SnmpsimProcess] = []
@@ -225,7 +242,9 @@ def _prepare_shards(
         shard_dir = lab_dir / "shards" / f"{index:02d}"
         varbinds += write_agent_data(shard_dir / "data", province, device_ids)
         endpoints = [(devices[d].address, devices[d].port) for d in device_ids]
-        processes.append(SnmpsimProcess(shard_dir / "data", endpoints, shard_dir))
+        processes.append(
+            SnmpsimProcess(shard_dir / "data", endpoints, shard_dir, counter_epoch=counter_epoch)
+        )
     return processes, varbinds
 
 

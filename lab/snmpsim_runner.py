@@ -11,6 +11,11 @@ The responder runs detached, in a session of its own, and outlives the command t
 (``ssnoc lab up`` returns; the agents keep answering); :func:`stop_pid` and
 :func:`responder_alive` manage it later by pid, checking the pid still belongs to that responder
 before signalling it.
+
+Each responder loads the lab's variation modules (:mod:`lab.snmpsim_variations`): snmpsim's
+``numeric`` counting from the lab's epoch (``counter_epoch``, shared by every shard of a lab, so
+counters go on across a restart or a rewritten data file) and ``silence`` for agents that must not
+answer.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from pathlib import Path
 from core.errors import LabError
 from lab.processes import any_thread_running as _any_thread_running
 from lab.processes import udp_bound
+from lab.snmpsim_variations import NUMERIC_MODULE, write_variation_modules
 
 Endpoint = tuple[str, int]
 # Runs the responder in the background with its output in a file, and prints its pid.
@@ -70,6 +76,8 @@ class SnmpsimProcess:
     work_dir: Path
     max_var_binds: int = 64
     pid: int | None = None
+    counter_epoch: float | None = None
+    """Wall-clock time counters count from; None: when :meth:`launch` runs."""
 
     @property
     def log_path(self) -> Path:
@@ -92,8 +100,8 @@ class SnmpsimProcess:
             f"--logging-method=file:{self.log_path}",
             f"--max-var-binds={self.max_var_binds}",
         ]
-        if (self.variation_dir / "numeric.py").exists():
-            # Only numeric: loading snmpsim's redis and sql modules fails noisily on every start.
+        if (self.variation_dir / NUMERIC_MODULE).exists():
+            # Only the lab's: loading snmpsim's redis and sql modules fails noisily on every start.
             args.append(f"--variation-modules-dir={self.variation_dir}")
         args += [f"--agent-udpv4-endpoint={host}:{port}" for host, port in self.endpoints]
         return args
@@ -115,10 +123,9 @@ class SnmpsimProcess:
         (self.work_dir / "cache").mkdir(exist_ok=True)
         module = numeric_variation_module()
         if module is not None:
-            self.variation_dir.mkdir(exist_ok=True)
-            link = self.variation_dir / "numeric.py"
-            link.unlink(missing_ok=True)
-            link.symlink_to(module)
+            if self.counter_epoch is None:
+                self.counter_epoch = time.time()
+            write_variation_modules(self.variation_dir, module, self.counter_epoch)
         self.stderr_path.write_bytes(b"")
         env = dict(os.environ, SNMPSIM_ALLOW_ROOT="true")
         try:

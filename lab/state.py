@@ -102,6 +102,11 @@ class LabState(BaseModel):
         default=None, description="Why the Linux hosts have no SSH (not root, no sshd, …)"
     )
     lab_key_path: Path | None = Field(default=None, description="root's key on the Linux hosts")
+    counter_epoch: float | None = Field(
+        default=None,
+        description="Wall-clock time (Unix seconds) every shard's counters count from; "
+        "None: a lab started before fault injection, whose agents cannot be changed while running",
+    )
 
     @property
     def endpoint_count(self) -> int:

@@ -1,7 +1,8 @@
 """``lab status``: is every responder of the running lab alive, and are its endpoints bound?
 
-Read from lab.json and /proc alone, in any process: per snmpsim shard, its UDP endpoints; per SSH
-simulator and sshd, its listening TCP endpoints; and the end of the log of any that died.
+Read from lab.json, faults.json and /proc alone, in any process: per snmpsim shard, its UDP
+endpoints; per SSH simulator and sshd, its listening TCP endpoints — less those of devices a fault
+has silenced, which must not listen; and the end of the log of any that died.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from pathlib import Path
 
+from lab.fault_store import LabFaults, read_faults
 from lab.processes import tcp_listening
 from lab.snmpsim_runner import log_tail, responder_alive, udp_endpoints_of
 from lab.ssh.process import log_tail as ssh_log_tail
@@ -46,7 +48,10 @@ class ResponderStatus:
     alive: bool
     listening: int
     endpoints_total: int
+    """Endpoints that should listen: those of devices a fault silenced are not counted."""
     log_tail: str | None = None
+    silenced: int = 0
+    """Endpoints closed because their device is silent (a fault)."""
 
     @property
     def healthy(self) -> bool:
@@ -58,6 +63,8 @@ class LabStatusReport:
     state: LabState | None
     shards: tuple[ShardStatus, ...] = field(default=())
     ssh: tuple[ResponderStatus, ...] = field(default=())
+    faults: LabFaults = field(default_factory=LabFaults)
+    """The faults in force (faults.json)."""
 
     @property
     def recorded(self) -> bool:
@@ -107,24 +114,33 @@ def lab_status(data_dir: Path, progress: Progress | None = None) -> LabStatusRep
                 log_tail=None if alive else log_tail(shard.work_dir),
             )
         )
+    faults = read_faults(state.lab_dir)
+    silent = frozenset(faults.silent_devices)
     ssh = tuple(
-        _responder_status(kind, responder)
+        _responder_status(kind, responder, silent)
         for kind, group in (("ssh simulator", state.ssh_simulators), ("sshd", state.sshd))
         for responder in group
     )
-    report = LabStatusReport(state=state, shards=tuple(shards), ssh=ssh)
+    report = LabStatusReport(state=state, shards=tuple(shards), ssh=ssh, faults=faults)
     say(
         f"{report.shards_alive}/{len(shards)} shards alive, "
         f"{report.endpoints_bound}/{report.endpoints_total} endpoints bound, "
         f"{sum(r.healthy for r in ssh)}/{len(ssh)} SSH responders healthy"
+        + (f", {faults.faults.count} faults in force" if faults.faults.count else "")
     )
     return report
 
 
-def _responder_status(kind: str, responder: ResponderState) -> ResponderStatus:
+def _responder_status(
+    kind: str, responder: ResponderState, silent: frozenset[str]
+) -> ResponderStatus:
     alive = ssh_alive(responder.pid, responder.config_path)
     listening = tcp_listening(responder.pid) if alive else set()
-    wanted = {(IPv4Address(host), port) for host, port in responder.endpoints}
+    wanted = {
+        (IPv4Address(host), port)
+        for (host, port), device in zip(responder.endpoints, responder.devices, strict=True)
+        if device not in silent
+    }
     return ResponderStatus(
         kind=kind,
         index=responder.index,
@@ -133,6 +149,7 @@ def _responder_status(kind: str, responder: ResponderState) -> ResponderStatus:
         listening=len(wanted & listening),
         endpoints_total=len(wanted),
         log_tail=None if alive else ssh_log_tail(responder.work_dir),
+        silenced=len(responder.endpoints) - len(wanted),
     )
 
 

@@ -5,6 +5,10 @@ description changed in one session shows in the next, and in the running configu
 is what the NOC's config backup must notice. Outputs come from the lab's state or, for the
 commands a recordings directory holds, from those files (read at each request, so a test may
 change a recording between two collections).
+
+Faults injected into the lab (:mod:`lab.faults`) show through :attr:`SimulatedDevice.fault_view`,
+the device as the faults leave it: the outputs see its links' status and traffic and its LLDP
+neighbours, laid over the device's own state so that changes made over the CLI still show.
 """
 
 from __future__ import annotations
@@ -71,6 +75,8 @@ class SimulatedDevice:
     behaviour: Behaviour = Behaviour()
     extra_lines: list[str] = field(default_factory=list)
     started_at: float = field(default_factory=time.monotonic)
+    fault_view: LabDevice | None = None
+    """The device as the lab's faults leave it (links down, traffic moved); None: no fault."""
     _config: str | None = None
     _tree: CommandTree | None = None
 
@@ -123,7 +129,32 @@ class SimulatedDevice:
     def _context(self) -> OutputContext:
         assert self.state is not None
         uptime = self.state.uptime_s + int(time.monotonic() - self.started_at)
-        return OutputContext(self.state, uptime, datetime.now(BEIJING), self.running_config)
+        return OutputContext(
+            self.effective_state(), uptime, datetime.now(BEIJING), self.running_config
+        )
+
+    def effective_state(self) -> LabDevice:
+        """The state the outputs show: the device's own, with the faults' view laid over it."""
+        assert self.state is not None
+        view = self.fault_view
+        if view is None:
+            return self.state
+        faulted = view.interface_by_name()
+        interfaces = tuple(
+            interface.model_copy(
+                update={
+                    "oper_up": interface.oper_up and seen.oper_up,
+                    "in_bytes_per_s": seen.in_bytes_per_s,
+                    "out_bytes_per_s": seen.out_bytes_per_s,
+                }
+            )
+            if interface.link is not None and (seen := faulted.get(interface.name)) is not None
+            else interface
+            for interface in self.state.interfaces
+        )
+        working = {n.link for n in view.neighbours}
+        neighbours = tuple(n for n in self.state.neighbours if n.link in working)
+        return self.state.model_copy(update={"interfaces": interfaces, "neighbours": neighbours})
 
     def running_config(self) -> str:
         if self._config is None:

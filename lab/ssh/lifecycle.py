@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import LabError
+from lab.fault_store import faults_path
 from lab.model import LabDevice, Province
 from lab.processes import tcp_listening
 from lab.ssh.hostkeys import replace_host_key
@@ -29,6 +30,8 @@ from lab.state import LabState, ResponderState, lab_dir_of, read_state
 SSH_DIR = "ssh"
 RUN_DIR = "run"
 HOST_KEYS_DIR = "host_keys"
+FAULTS_ACK_FILE = "faults.ack"
+"""In a simulator's work directory: the faults generation it shows (:mod:`lab.ssh.fault_views`)."""
 
 
 @dataclass
@@ -73,7 +76,12 @@ def plan_ssh(
         work_dir.mkdir()
         config_path = work_dir / "config.json"
         specs = tuple(_spec(lab_dir, d, province.ssh_port, behaviours.get(d.id)) for d in group)
-        config = SimulatorConfig(province_path=province_path, devices=specs)
+        config = SimulatorConfig(
+            province_path=province_path,
+            devices=specs,
+            faults_path=faults_path(lab_dir),
+            faults_ack_path=work_dir / FAULTS_ACK_FILE,
+        )
         config_path.write_text(config.model_dump_json(indent=1), encoding="utf-8")
         responder = Responder(
             argv=simulator_argv(config_path),

@@ -22,6 +22,8 @@ PRIVILEGE_SEPARATION_DIR = Path("/run/sshd")
 MAX_LISTEN_ADDRESSES = 16
 """OpenSSH's MAX_LISTEN_SOCKS."""
 LAB_KEY_NAME = "lab_root_ed25519"
+SSHD_HOST_KEY = "sshd_host_ed25519_key"
+"""The host key every lab sshd presents, in the lab's ssh directory."""
 
 
 def sshd_unavailable_reason() -> str | None:
@@ -76,7 +78,7 @@ def sshd_responders(
 ) -> list[Responder]:
     """One sshd per 16 addresses, configured and ready to launch (nothing started yet)."""
     key_path = lab_key(ssh_dir)
-    host_key = ssh_dir / "sshd_host_ed25519_key"
+    host_key = ssh_dir / SSHD_HOST_KEY
     load_or_create_host_key(host_key)
     PRIVILEGE_SEPARATION_DIR.mkdir(mode=0o755, parents=True, exist_ok=True)
     responders = []

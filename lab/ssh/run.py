@@ -1,7 +1,9 @@
 """An SSH simulator process: ``python -m lab.ssh.run CONFIG.json`` serves the devices it lists.
 
 ``lab up`` starts these detached; ``ssnoc lab ssh-device`` runs one in the foreground. SIGTERM or
-SIGINT stop it; SIGHUP makes it present the host keys now on disk (after ``lab ssh-rekey``).
+SIGINT stop it; SIGHUP makes it present the host keys now on disk (after ``lab ssh-rekey``);
+SIGUSR1 makes it show the lab's faults as faults.json now has them (``lab fail|recover``), and
+write the generation it shows to its ack file once it does.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from pathlib import Path
 
 import asyncssh
 
+from core.errors import LabError
+from lab.ssh.fault_views import acknowledge
 from lab.ssh.server import SshSimulator
 from lab.ssh.spec import SimulatorConfig
 
@@ -29,16 +33,38 @@ async def serve(
     # asyncssh logs every connection at INFO: the lab's simulators keep only warnings.
     asyncssh.set_log_level(logging.WARNING)
     simulator = SshSimulator(config)
-    await simulator.start()
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
+    started = asyncio.Event()
     reloads: set[asyncio.Task[int]] = set()
+    fault_reloads: set[asyncio.Task[None]] = set()
 
     def reload() -> None:
         task = loop.create_task(simulator.reload_host_keys())
         reloads.add(task)
         task.add_done_callback(reloads.discard)
 
+    async def show_faults() -> None:
+        await started.wait()
+        try:
+            generation = await simulator.reload_faults()
+        except LabError as exc:
+            # Left unacknowledged: `lab fail|recover` reports it with this log's end.
+            print(f"ssh simulator: faults not applied: {exc}", file=sys.stderr, flush=True)
+            return
+        if generation is not None and config.faults_ack_path is not None:
+            acknowledge(config.faults_ack_path, generation)
+
+    def faults_changed() -> None:
+        task = loop.create_task(show_faults())
+        fault_reloads.add(task)
+        task.add_done_callback(fault_reloads.discard)
+
+    # Before listening: once a device listens, `lab fail` may signal, and SIGUSR1 would kill.
+    loop.add_signal_handler(signal.SIGUSR1, faults_changed)
+    await simulator.start()
+    started.set()
+    await show_faults()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
     loop.add_signal_handler(signal.SIGHUP, reload)

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncssh
 
+from core.errors import LabError
 from lab.model import LabDevice
 from lab.ssh.cli_engine import CliSession, InputMode, Reply
 from lab.ssh.device import Behaviour, Login, SimulatedDevice, recorded_commands
+from lab.ssh.fault_views import FaultReader, FaultViews
 from lab.ssh.hostkeys import fingerprint, load_or_create_host_key
 from lab.ssh.spec import SimulatorConfig, SshDeviceSpec
 
@@ -205,34 +207,57 @@ class _Served:
     spec: SshDeviceSpec
     device: SimulatedDevice
     fingerprint: str
-    acceptor: asyncssh.SSHAcceptor
+    acceptor: asyncssh.SSHAcceptor | None
+    """None while the device is silent (a fault): its address refuses connections."""
+    connections: set[asyncssh.SSHServerConnection] = field(default_factory=set)
 
 
 class SshSimulator:
-    """Many simulated devices in one event loop, each on its own address and host key."""
+    """Many simulated devices in one event loop, each on its own address and host key.
+
+    With the lab's faults (``faults_path``), a silent device stops listening and drops its
+    sessions, and listens again once it may answer; the others show the faults in their outputs.
+    """
 
     def __init__(self, config: SimulatorConfig) -> None:
         self._config = config
         self._served: list[_Served] = []
-        self._connections: set[asyncssh.SSHServerConnection] = set()
+        self._faults = (
+            FaultReader(config.province_path, config.faults_path)
+            if config.province_path is not None and config.faults_path is not None
+            else None
+        )
+        self._reloading = asyncio.Lock()  # one reload at a time: each awaits listeners
 
     async def start(self) -> None:
-        """Listen for every device; returns once all are listening (all or none)."""
+        """Listen for every device that may answer; returns once all listen (all or none)."""
         province = _province_devices(self._config.province_path)
+        try:
+            views = self._faults.read() if self._faults is not None else None
+        except LabError:
+            views = None  # every device answers; the serve loop reports the broken file
         try:
             for spec in self._config.devices:
                 device = simulated_device(spec, province)
-                self._served.append(await self._listen(spec, device))
+                served = _Served(spec, device, "", None)
+                self._served.append(served)
+                if views is not None:
+                    self._show(served, views)
+                if views is None or spec.device_id not in views.silent:
+                    await self._listen(served)
+                else:
+                    served.fingerprint = fingerprint(load_or_create_host_key(spec.host_key_path))
         except BaseException:
             await self.close()
             raise
 
-    async def _listen(self, spec: SshDeviceSpec, device: SimulatedDevice) -> _Served:
+    async def _listen(self, served: _Served) -> None:
+        spec, device, connections = served.spec, served.device, served.connections
         key = load_or_create_host_key(spec.host_key_path)
-        acceptor = await asyncssh.listen(
+        served.acceptor = await asyncssh.listen(
             spec.host,
             spec.port,
-            server_factory=lambda: _DeviceServer(device, self._connections),
+            server_factory=lambda: _DeviceServer(device, connections),
             server_host_keys=[key],
             line_editor=False,
             encoding="utf-8",
@@ -240,7 +265,7 @@ class SshSimulator:
             login_timeout=30,
             keepalive_interval=0,
         )
-        return _Served(spec, device, fingerprint(key), acceptor)
+        served.fingerprint = fingerprint(key)
 
     @property
     def fingerprints(self) -> dict[tuple[str, int], str]:
@@ -249,30 +274,56 @@ class SshSimulator:
     async def reload_host_keys(self) -> int:
         """Present the new key, to new connections, of every device whose key file changed."""
         reloaded = 0
-        for index, served in enumerate(self._served):
+        for served in self._served:
             key = load_or_create_host_key(served.spec.host_key_path)
             if fingerprint(key) != served.fingerprint:
-                served.acceptor.update(server_host_keys=[key])
-                self._served[index] = _Served(
-                    served.spec, served.device, fingerprint(key), served.acceptor
-                )
+                if served.acceptor is not None:
+                    served.acceptor.update(server_host_keys=[key])
+                served.fingerprint = fingerprint(key)
                 reloaded += 1
         return reloaded
+
+    async def reload_faults(self) -> int | None:
+        """Show the lab's faults as faults.json now has them; returns its generation (None: this
+        simulator has no lab faults to follow)."""
+        if self._faults is None:
+            return None
+        async with self._reloading:
+            views = self._faults.read()
+            for served in self._served:
+                self._show(served, views)
+                silent = served.spec.device_id in views.silent
+                if silent and served.acceptor is not None:
+                    await _stop_listening(served)
+                elif not silent and served.acceptor is None:
+                    await self._listen(served)
+            return views.generation
+
+    @staticmethod
+    def _show(served: _Served, views: FaultViews) -> None:
+        device_id = served.spec.device_id
+        served.device.fault_view = views.views.get(device_id) if device_id else None
 
     async def close(self) -> None:
         """Stop listening and end every session still open."""
         for served in self._served:
-            served.acceptor.close()
-        for served in self._served:
-            await served.acceptor.wait_closed()
+            await _stop_listening(served)
         self._served = []
-        connections = list(self._connections)
-        for connection in connections:
-            # abort, not close: a client that is leaving at this moment would have the polite
-            # disconnect message written after its socket closed (asyncio logs every such write).
-            connection.abort()
-        for connection in connections:
-            await connection.wait_closed()
+
+
+async def _stop_listening(served: _Served) -> None:
+    """Close the device's listener and end its sessions."""
+    if served.acceptor is not None:
+        served.acceptor.close()
+        await served.acceptor.wait_closed()
+        served.acceptor = None
+    connections = list(served.connections)
+    for connection in connections:
+        # abort, not close: a client that is leaving at this moment would have the polite
+        # disconnect message written after its socket closed (asyncio logs every such write).
+        connection.abort()
+    for connection in connections:
+        await connection.wait_closed()
 
 
 def _province_devices(path: Path | None) -> dict[str, LabDevice]:

@@ -55,3 +55,9 @@ class SimulatorConfig(_Frozen):
 
     province_path: Path | None = None
     devices: tuple[SshDeviceSpec, ...]
+    faults_path: Path | None = Field(
+        default=None, description="The lab's faults.json, read at start and on SIGUSR1"
+    )
+    faults_ack_path: Path | None = Field(
+        default=None, description="Where the process writes the faults generation it now shows"
+    )

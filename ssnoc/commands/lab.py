@@ -1,9 +1,11 @@
-"""``ssnoc lab up|down|status|ssh-device|ssh-rekey``: the simulated province on loopback."""
+"""``ssnoc lab up|down|status|fail|recover|faults|ssh-device|ssh-rekey``: the simulated province
+on loopback, and faults injected into it."""
 
 from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +15,16 @@ from core.errors import LabError, NocError
 from core.model import Platform
 from core.settings import load_settings
 from lab.control import lab_down, lab_status, lab_up
+from lab.fault_control import (
+    FaultChange,
+    fail_device,
+    fail_link,
+    lab_faults,
+    recover_all,
+    recover_device,
+    recover_link,
+)
+from lab.fault_store import LabFaults
 from lab.ssh.lifecycle import rekey_device
 from lab.ssh.run import serve
 from lab.ssh.sample import single_device_spec
@@ -110,6 +122,7 @@ def down(
     typer.echo(
         f"lab down: stopped {stopped} simulator processes"
         + (f" ({gone} were already gone)" if gone else "")
+        + (f"; {report.faults_cleared} faults cleared" if report.faults_cleared else "")
     )
 
 
@@ -146,14 +159,103 @@ def status(
         line = (
             f"  {mark} {responder.kind} {responder.index:2d} pid {responder.pid}: "
             f"{responder.listening}/{responder.endpoints_total} SSH endpoints"
+            + (f" ({responder.silenced} silenced by faults)" if responder.silenced else "")
         )
         if responder.log_tail:
             line += f" — {responder.log_tail}"
         typer.echo(line)
     if state.ssh_port is not None and not state.sshd:
         typer.echo(f"  Linux hosts: no SSH — {state.linux_ssh_note}")
+    if report.faults.faults.count:
+        _echo_faults(report.faults)
     if not report.all_up:
         raise typer.Exit(1)
+
+
+fail_app = typer.Typer(
+    help="Inject a fault into the running lab; the NOC sees it through its collectors.",
+    no_args_is_help=True,
+)
+recover_app = typer.Typer(
+    help="Take back faults: every one (`recover` or `recover all`), a link, or a device."
+)
+lab_app.add_typer(fail_app, name="fail")
+lab_app.add_typer(recover_app, name="recover")
+
+DeviceName = Annotated[str, typer.Argument(help="A device's id or hostname, e.g. gz-core1.")]
+DataDir = Annotated[Path | None, typer.Option(help="Default: the settings' data_dir.")]
+
+
+def _apply(change: Callable[[], FaultChange]) -> None:
+    try:
+        done = change()
+    except NocError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"{done.describe()} ({done.elapsed_s:.2f} s)")
+
+
+@fail_app.command("link")
+def fail_link_command(a: DeviceName, b: DeviceName, data_dir: DataDir = None) -> None:
+    """Fail the link between A and B: both ends go down, its traffic moves to the backup path,
+    its LLDP neighbours go; devices left without a path to the cores fall silent."""
+    _apply(lambda: fail_link(_data_dir(data_dir), a, b))
+
+
+@fail_app.command("device")
+def fail_device_command(device: DeviceName, data_dir: DataDir = None) -> None:
+    """Fail a device: it answers nothing (SNMP, SSH); its neighbours' ports to it go down; the
+    devices behind it fall silent."""
+    _apply(lambda: fail_device(_data_dir(data_dir), device))
+
+
+@recover_app.callback(invoke_without_command=True)
+def recover(ctx: typer.Context, data_dir: DataDir = None) -> None:
+    """Without a subcommand: take back every fault."""
+    if ctx.invoked_subcommand is None:
+        _apply(lambda: recover_all(_data_dir(data_dir)))
+
+
+@recover_app.command("all")
+def recover_all_command(data_dir: DataDir = None) -> None:
+    """Take back every fault."""
+    _apply(lambda: recover_all(_data_dir(data_dir)))
+
+
+@recover_app.command("link")
+def recover_link_command(a: DeviceName, b: DeviceName, data_dir: DataDir = None) -> None:
+    """Bring the link between A and B back up."""
+    _apply(lambda: recover_link(_data_dir(data_dir), a, b))
+
+
+@recover_app.command("device")
+def recover_device_command(device: DeviceName, data_dir: DataDir = None) -> None:
+    """Bring a failed device back."""
+    _apply(lambda: recover_device(_data_dir(data_dir), device))
+
+
+@lab_app.command("faults")
+def faults(data_dir: DataDir = None) -> None:
+    """The faults in force in the running lab, and the devices they silence."""
+    try:
+        recorded = lab_faults(_data_dir(data_dir))
+    except NocError as exc:
+        raise _fail(exc) from None
+    if not recorded.faults.count:
+        typer.echo("no faults: every agent answers")
+        return
+    _echo_faults(recorded)
+
+
+def _echo_faults(recorded: LabFaults) -> None:
+    typer.echo(f"{recorded.faults.count} faults in force:")
+    for link in recorded.faults.links:
+        typer.echo(f"  link   {link.link} down since {link.since:%Y-%m-%d %H:%M:%S} UTC")
+    for device in recorded.faults.devices:
+        typer.echo(f"  device {device.device} failed since {device.since:%Y-%m-%d %H:%M:%S} UTC")
+    typer.echo(
+        f"  {len(recorded.down_links)} links down; {len(recorded.silent_devices)} devices silent"
+        + (f": {', '.join(recorded.silent_devices)}" if recorded.silent_devices else "")
+    )
 
 
 def _listen_address(listen: str) -> tuple[str, int]:
