@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
+import core.state.alert_tables  # (its tables join Base.metadata)
 import core.state.notification_tables  # noqa: F401  (its tables join Base.metadata)
 from core.state.tables import Base
 
