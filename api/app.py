@@ -18,6 +18,7 @@ from api.routes import (
     regions,
     reports,
     ssh,
+    topology,
     users,
 )
 
@@ -55,6 +56,10 @@ TAGS = [
     {"name": "users", "description": "NOC users, roles and scopes (administrators)."},
     {"name": "audit", "description": "The hash-chained audit trail: search, verify, export."},
     {"name": "reports", "description": "Permission reports for security officers."},
+    {
+        "name": "topology",
+        "description": "Failover state, paths, single points of failure, impact, root causes.",
+    },
 ]
 
 
@@ -75,7 +80,7 @@ def create_app(services: ApiServices) -> FastAPI:
     v1 = APIRouter(prefix=API_PREFIX)
     for module in (
         auth, health, regions, devices, metrics, configs, backups, accounts, ssh, users, audit,
-        reports,
+        reports, topology,
     ):  # fmt: skip
         v1.include_router(module.router)
     app.include_router(v1)

@@ -31,6 +31,7 @@ from starlette.concurrency import run_in_threadpool
 from api.errors import Forbidden, Unauthorized
 from api.schemas import BackupNowResult
 from api.security_services import SecurityServices
+from api.topology_services import TopologyService
 from core.clock import Clock
 from core.errors import AuthenticationFailed, NotFound
 from core.metrics.store import MetricStore
@@ -95,6 +96,9 @@ class ApiServices:
     routes say so with 503)."""
     backup_now: BackupNowHook | None = None
     """Backs a device up on demand; None: this process has no SSH collector, the route says so."""
+    topology: TopologyService | None = None
+    """The topology as observed now (failover, paths, impact, root causes); None: this process
+    does not follow it, and the topology routes say so with 503."""
 
 
 @dataclass(frozen=True)

@@ -113,6 +113,14 @@ class AuditSettings(BaseModel):
     rest of the chain still verifies."""
 
 
+class TopologySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    refresh_s: float = Field(default=10.0, gt=0)
+    """Seconds between two readings of the network's state into the topology: failover states,
+    root causes and the views of the console follow it (a reading costs milliseconds)."""
+
+
 class ApiSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -155,6 +163,7 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     auth: AuthSettings = AuthSettings()
     audit: AuditSettings = AuditSettings()
+    topology: TopologySettings = TopologySettings()
 
     @field_serializer("state_db_url")
     def _hide_db_password(self, url: str | None) -> str | None:

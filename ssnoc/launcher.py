@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from core.errors import NocError
 from core.settings import Settings
 from ssnoc.lab_enrollment import lab_password
-from ssnoc.wiring import load_network, open_noc
+from ssnoc.wiring import Noc, load_network, open_noc
 
+if TYPE_CHECKING:
+    from topology.monitor import TopologyMonitor
+
+log = logging.getLogger(__name__)
 SERVER_START_TIMEOUT_S = 60.0
 
 
@@ -53,13 +58,31 @@ def run_console(
 
     noc = open_noc(settings)
     try:
-        transport = httpx.ASGITransport(app=build_api(noc))
+        transport = httpx.ASGITransport(app=build_api(noc, topology=_local_topology(noc)))
         http = httpx.AsyncClient(
             transport=transport, base_url="http://ssnoc.local", headers=headers, timeout=30.0
         )
         console(http).run()
     finally:
         noc.close()
+
+
+def _local_topology(noc: Noc) -> TopologyMonitor | None:
+    """The topology of the local stores for an in-process console; None (its screens then say
+    the topology is unavailable) when there is no inventory to read."""
+    from core.events import EventBus
+    from ssnoc.wiring import build_topology_monitor, read_inventory
+
+    try:
+        inventory = read_inventory(noc.settings)
+    except NocError as exc:
+        log.warning("no topology in this console: %s", exc)
+        return None
+    # A private bus: what the console sees must not be written to the audit trail as if the
+    # server had observed it.
+    return build_topology_monitor(
+        noc, inventory, EventBus(), max_age_s=noc.settings.topology.refresh_s
+    )
 
 
 def server_url(settings: Settings) -> str:

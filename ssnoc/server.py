@@ -1,4 +1,5 @@
-"""The NOC server: the SNMP poller, store compaction and the HTTP API in one asyncio loop."""
+"""The NOC server: the SNMP poller, the SSH and LLDP collectors, the topology monitor, store
+compaction and the HTTP API in one asyncio loop."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import contextlib
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import uvicorn
 
@@ -26,7 +28,16 @@ from core.security.access_review import AccessReviewStore
 from core.security.rate_limit import LoginRateLimiter
 from core.state.neighbours import NeighbourRepository
 from ssnoc import __version__
-from ssnoc.wiring import LoadedInventory, Noc, make_transport
+from ssnoc.wiring import (
+    LoadedInventory,
+    Noc,
+    audit_failover_events,
+    build_topology_monitor,
+    make_transport,
+)
+
+if TYPE_CHECKING:
+    from api.topology_services import TopologyService
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +45,14 @@ COMPACT_EVERY_S = 600.0
 LLDP_FIRST_DELAY_S = 30.0
 
 
-def build_api(noc: Noc, ssh: SshCollectionService | None = None) -> ApiApp:
-    """The API over this process's stores; with ``ssh``, devices can be backed up on demand."""
+def build_api(
+    noc: Noc,
+    ssh: SshCollectionService | None = None,
+    *,
+    topology: TopologyService | None = None,
+) -> ApiApp:
+    """The API over this process's stores; with ``ssh``, devices can be backed up on demand;
+    with ``topology``, the topology routes answer (else 503)."""
     stores = noc.ssh_stores
     backup_now = None
     if ssh is not None:
@@ -64,6 +81,7 @@ def build_api(noc: Noc, ssh: SshCollectionService | None = None) -> ApiApp:
         ssh_facts=stores.facts,
         host_keys=stores.host_keys,
         backup_now=backup_now,
+        topology=topology,
     )
     return create_app(services)
 
@@ -125,9 +143,12 @@ async def run_server(noc: Noc, loaded: LoadedInventory) -> None:
         log.warning("not collecting %s over SSH: %s", device_id, reason)
     poller = build_poller(noc, loaded)
     ssh = build_ssh_service(noc, loaded)
+    # Failover changes go into the audit trail: the monitor publishes them on the process's bus.
+    audit_failover_events(noc.events, noc.audit_trail)
+    monitor = build_topology_monitor(noc, loaded.inventory)
     settings = noc.settings
     config = uvicorn.Config(
-        build_api(noc, ssh),
+        build_api(noc, ssh, topology=monitor),
         host=settings.api.host,
         port=settings.api.port,
         log_level=settings.log_level.lower(),
@@ -144,11 +165,16 @@ async def run_server(noc: Noc, loaded: LoadedInventory) -> None:
     discovering = asyncio.create_task(lldp.run(stop, first_delay_s=LLDP_FIRST_DELAY_S), name="lldp")
     collecting = asyncio.create_task(ssh.run(stop), name="ssh-collector")
     compacting = asyncio.create_task(_compact_periodically(noc, stop), name="compaction")
+    following = asyncio.create_task(
+        monitor.run(stop, settings.topology.refresh_s), name="topology-monitor"
+    )
     try:
         await server.serve()
     finally:
         stop.set()
-        await asyncio.gather(polling, collecting, compacting, discovering, return_exceptions=True)
+        await asyncio.gather(
+            polling, collecting, compacting, discovering, following, return_exceptions=True
+        )
         await ssh.close()
         await poller.close()
         await lldp_transport.close()

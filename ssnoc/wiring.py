@@ -21,12 +21,13 @@ from collectors.ssh.target import SshTarget
 from core.clock import Clock, SystemClock
 from core.credentials import Credentials
 from core.errors import ConfigError, CredentialError, NocError
-from core.events import EventBus
+from core.events import Event, EventBus, LinkFailedOver, SiteIsolated, SiteRestored
 from core.inventory import load_inventory
 from core.metrics.sqlite_store import SqliteMetricStore
 from core.metrics.store import MetricStore
 from core.model import Device, Inventory, Platform
-from core.security.audit_trail import AuditTrail
+from core.security.audit_trail import AuditEvent, AuditOutcome, AuditTrail
+from core.security.scope import is_region_code
 from core.security.users import UserDirectory
 from core.security.vault import load_device_credentials
 from core.settings import Settings
@@ -34,13 +35,19 @@ from core.state.accounts import AccountRepository
 from core.state.configs import ConfigRepository
 from core.state.db import migrate_to_head, open_state_engine
 from core.state.host_keys import HostKeyStore
+from core.state.neighbours import NeighbourRepository
 from core.state.repository import StateRepository
 from core.state.ssh_facts import SshFactsRepository
 
 if TYPE_CHECKING:
+    from api.deps import AuditSink
     from collectors.ssh.service import SshStores
+    from topology.monitor import TopologyMonitor
 
 log = logging.getLogger(__name__)
+
+SYSTEM_ACTOR = "system"
+"""Who the audit trail names for what the NOC itself observed (a site failing over)."""
 
 
 @dataclass
@@ -66,6 +73,7 @@ class Noc:
             configs=ConfigRepository(self.engine, self.clock),
             host_keys=HostKeyStore(self.engine, self.clock),
             metrics=self.metrics,
+            neighbours=NeighbourRepository(self.engine),
         )
 
     @cached_property
@@ -107,15 +115,20 @@ class LoadedInventory:
     ssh_skipped: dict[str, str] = field(default_factory=dict)
 
 
-def load_network(settings: Settings, inventory_path: Path | None = None) -> LoadedInventory:
-    """Read the inventory and the credentials and turn them into poll targets."""
+def read_inventory(settings: Settings, inventory_path: Path | None = None) -> Inventory:
+    """The inventory of ``inventory_path``, else the one the settings name."""
     path = inventory_path or settings.resolved_inventory_path
     if not path.exists() and inventory_path is None and settings.inventory_path is None:
         raise ConfigError(
             f"no inventory at {path}: run `ssnoc lab up` for the simulated province, "
             "or set inventory_path in ssnoc.toml (or SSNOC_INVENTORY_PATH) for a real network"
         )
-    inventory = load_inventory(path)
+    return load_inventory(path)
+
+
+def load_network(settings: Settings, inventory_path: Path | None = None) -> LoadedInventory:
+    """Read the inventory and the credentials and turn them into poll targets."""
+    inventory = read_inventory(settings, inventory_path)
     # Device secrets come from the encrypted vault; a plaintext credentials file is read only
     # while the vault is empty (with a warning to import it).
     engine = open_state_engine(settings.resolved_state_db_url)
@@ -206,6 +219,91 @@ def ssh_targets(
         except CredentialError as exc:
             skipped[device.id] = str(exc)
     return targets, skipped
+
+
+def build_topology_monitor(
+    noc: Noc,
+    inventory: Inventory,
+    bus: EventBus | None = None,
+    *,
+    max_age_s: float | None = None,
+) -> TopologyMonitor:
+    """A monitor of ``inventory``'s topology over this process's state DB; failover events go
+    on ``bus`` (default: the process's bus, where the server's audit trail listens)."""
+    from topology.monitor import TopologyMonitor
+
+    return TopologyMonitor(
+        inventory,
+        noc.engine,
+        noc.state,
+        noc.clock,
+        noc.events if bus is None else bus,
+        max_age_s=max_age_s,
+    )
+
+
+FAILOVER_ACTIONS: dict[type[Event], str] = {
+    LinkFailedOver: "site_failed_over",
+    SiteIsolated: "site_isolated",
+    SiteRestored: "site_restored",
+}
+"""Audit action of each failover event."""
+
+
+def audit_failover_events(events: EventBus, trail: AuditSink) -> None:
+    """Write every failover event on ``events`` into the audit trail, as the ``system`` actor.
+
+    The topology monitor publishes from its worker thread, so the blocking append runs there; an
+    append that fails is logged and dropped, never raised into the monitor."""
+
+    def record(event: Event) -> None:
+        audit_event = failover_audit_event(event)
+        if audit_event is None:
+            return
+        try:
+            trail.append(audit_event)
+        except Exception:  # the monitor's turn must go on; the log keeps what was lost
+            log.exception(
+                "audit trail: cannot record %s of %s", audit_event.action, audit_event.target
+            )
+
+    for kind in FAILOVER_ACTIONS:
+        events.subscribe(kind, record)
+
+
+def failover_audit_event(event: Event) -> AuditEvent | None:
+    """The audit record of a failover event (None for any other event): the node's device is
+    the target, with its site, links and times in ``after``."""
+    if isinstance(event, LinkFailedOver):
+        down = ", ".join(event.primary_link_ids) or "its primary path"
+        detail = f"on backup over {', '.join(event.backup_link_ids) or '?'}; down: {down}"
+        after: dict[str, object] = {
+            "state": "on_backup",
+            "primary_link_ids": list(event.primary_link_ids),
+            "backup_link_ids": list(event.backup_link_ids),
+        }
+    elif isinstance(event, SiteIsolated):
+        down = ", ".join(event.failed_link_ids)
+        detail = "no working path to the province core" + (f"; down: {down}" if down else "")
+        after = {"state": "isolated", "failed_link_ids": list(event.failed_link_ids)}
+    elif isinstance(event, SiteRestored):
+        detail = f"back on its primary path, {event.was} since {event.since.isoformat()}"
+        after = {
+            "state": "on_primary",
+            "was": event.was,
+            "left_primary_at": event.since.isoformat(),
+        }
+    else:
+        return None
+    return AuditEvent(
+        actor=SYSTEM_ACTOR,
+        action=FAILOVER_ACTIONS[type(event)],
+        outcome=AuditOutcome.OK,
+        target=event.device_id,
+        region_code=event.region if is_region_code(event.region) else None,
+        detail=detail,
+        after={"site_id": event.site_id, **after, "since": event.at.isoformat()},
+    )
 
 
 def make_transport(kind: str) -> SnmpTransport:

@@ -156,6 +156,7 @@ def _device_job(
             output.outputs,
             prompt_hostname=output.prompt_hostname,
             command_errors=output.command_errors,
+            device_id=target.device_id,
         )
         return output, reading
 

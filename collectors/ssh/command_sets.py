@@ -25,6 +25,8 @@ TEXT = "text"
 
 RUNNING_CONFIG = "running_config"
 """The key of the command that prints the running configuration, on every platform."""
+LLDP_NEIGHBORS = "lldp_neighbors"
+"""The key of the command that lists LLDP neighbours (``collectors.ssh.lldp_parsers`` reads it)."""
 
 
 class _Strict(BaseModel):

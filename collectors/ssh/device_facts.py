@@ -1,4 +1,5 @@
-"""From a network device's raw answers to facts, accounts and its running configuration."""
+"""From a network device's raw answers to facts, accounts, LLDP neighbours and its running
+configuration."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from collectors.ssh.command_sets import RUNNING_CONFIG, TEXT, CommandSet
+from collectors.ssh.command_sets import LLDP_NEIGHBORS, RUNNING_CONFIG, TEXT, CommandSet
 from collectors.ssh.device_accounts import merge_accounts
+from collectors.ssh.lldp_parsers import LLDP_COMMANDS, parse_lldp_neighbours
 from collectors.ssh.parsers import ParseError, first_value, normalise, parse_accounts, parse_rows
+from core.neighbours import LldpNeighbour
 from core.state.ssh_views import LocalAccount, SshFacts
 
 log = logging.getLogger(__name__)
@@ -23,6 +26,9 @@ class DeviceReading:
     accounts: list[LocalAccount]
     running_config: str | None
     command_errors: dict[str, str] = field(default_factory=dict)
+    neighbours: list[LldpNeighbour] | None = None
+    """The LLDP neighbours the device listed; None when it was not asked, refused or its answer
+    could not be read (an empty list is a device that hears no neighbour)."""
 
 
 def interpret(
@@ -31,10 +37,12 @@ def interpret(
     *,
     prompt_hostname: str | None,
     command_errors: Mapping[str, str] | None = None,
+    device_id: str | None = None,
 ) -> DeviceReading:
     """Parse every answer in ``outputs`` (command key → text) by the command set's rules.
 
-    A refused or unreadable answer becomes that command's error; the others still count.
+    A refused or unreadable answer becomes that command's error; the others still count. LLDP
+    neighbours are read only when ``device_id`` names the device they were heard by.
     """
     errors = dict(command_errors or {})
     usable: dict[str, str] = {}
@@ -79,4 +87,25 @@ def interpret(
         accounts=merge_accounts(sources),
         running_config=usable.get(RUNNING_CONFIG),
         command_errors=errors,
+        neighbours=_neighbours(command_set, usable, errors, device_id),
     )
+
+
+def _neighbours(
+    command_set: CommandSet,
+    usable: Mapping[str, str],
+    errors: dict[str, str],
+    device_id: str | None,
+) -> list[LldpNeighbour] | None:
+    """The neighbours in the LLDP answer; an answer that cannot be read is that command's error
+    (added to ``errors``), never the collection's."""
+    text = usable.get(LLDP_NEIGHBORS)
+    if device_id is None or text is None or LLDP_NEIGHBORS in errors:
+        return None
+    if command_set.platform not in LLDP_COMMANDS:
+        return None
+    try:
+        return parse_lldp_neighbours(command_set.platform, text, device_id)
+    except ParseError as exc:
+        errors[LLDP_NEIGHBORS] = f"LLDP neighbours: {exc}"
+        return None

@@ -21,6 +21,7 @@ from core.errors import (
 )
 from core.metrics.store import Sample
 from core.model import Platform
+from core.neighbours import LldpNeighbour
 from core.state.host_keys import HostKeyVerdict
 from core.state.ssh_views import HostUnitState, LocalAccount, SshFacts
 
@@ -85,6 +86,10 @@ class SshCollectResult:
     """Linux hosts: health as metric samples."""
     units: tuple[HostUnitState, ...] = ()
     """Linux hosts: the named services' states."""
+    neighbours: tuple[LldpNeighbour, ...] | None = None
+    """Network devices: the LLDP neighbours the CLI listed (source CLI). None when the command
+    was not run, refused or unreadable — then the stored neighbours must stay; empty when the
+    device hears none."""
 
     @property
     def ok(self) -> bool:
@@ -142,6 +147,7 @@ class SshCollectResult:
             accounts_complete=bool(sources) and sources <= answered,
             running_config=reading.running_config,
             command_errors=reading.command_errors,
+            neighbours=tuple(reading.neighbours) if reading.neighbours is not None else None,
             error=failure.reason if failure else None,
             failure=failure_kind(failure) if failure else None,
             exception=failure,
@@ -191,6 +197,11 @@ class SshCollectResult:
                 len(self.running_config.splitlines()) if self.running_config else None
             ),
         }
+        if self.neighbours is not None:
+            data["lldp_neighbours"] = [
+                n.model_dump(mode="json", exclude={"device_id", "source"}, exclude_none=True)
+                for n in self.neighbours
+            ]
         if self.units:
             data["units"] = [u.model_dump(mode="json") for u in self.units]
         if self.samples:

@@ -1,9 +1,10 @@
 """The SSH side of the server: every device and host collected on a schedule, backups recorded.
 
-Each cycle collects the whole fleet (facts, accounts, host health and, for network devices, the
-running configuration), stores what came back, and records a backup per network device: a new
-version only when the configuration really changed. A device can also be backed up on demand
-(the API's "back up now"). Cycles never overlap; a slow cycle delays the next, it does not stack.
+Each cycle collects the whole fleet (facts, accounts, host health and, for network devices, LLDP
+neighbours and the running configuration), stores what came back, and records a backup per
+network device: a new version only when the configuration really changed. A device can also be
+backed up on demand (the API's "back up now"). Cycles never overlap; a slow cycle delays the
+next, it does not stack.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from core.model import Platform
 from core.state.accounts import AccountRepository
 from core.state.configs import ConfigRepository
 from core.state.host_keys import HostKeyStore
+from core.state.neighbours import NeighbourRepository
 from core.state.ssh_facts import SshFactsRepository
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,8 @@ class SshStores:
     configs: ConfigRepository
     host_keys: HostKeyStore
     metrics: MetricStore
+    neighbours: NeighbourRepository
+    """LLDP neighbours read from the devices' CLI (source ``cli``)."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +144,7 @@ class SshCollectionService:
             facts=self._stores.facts,
             accounts=self._stores.accounts,
             metrics=self._stores.metrics,
+            neighbours=self._stores.neighbours,
         )
         changed: list[str] = []
         for result in results:

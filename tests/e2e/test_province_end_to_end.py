@@ -9,10 +9,6 @@ device's linked interfaces have live rates.
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,8 +19,7 @@ import pytest
 
 from core.credentials import SnmpV2cCredential, load_credentials
 from core.inventory import load_inventory
-from tests.conftest import SHARED
-from tests.support.addresses import fresh_address, fresh_block
+from tests.support.noc_process import lab_users, login, running_noc, ssnoc, wait_for
 from tests.unit.tui.pilot_support import settle
 from tui.app import NocConsole
 from tui.client import NocApiClient
@@ -39,23 +34,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.xdist_group(
 INTERVAL_S = 4.0
 
 
-def free_port(host: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
-
-
-def ssnoc(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ssnoc", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-
-
 _AUTH: dict[str, str] = {}
 """The lab administrator's bearer header, once the server fixture has logged in."""
 
@@ -68,76 +46,15 @@ def post(url: str, **options: Any) -> httpx.Response:
     return httpx.post(url, headers=_AUTH, **options)
 
 
-def lab_users(env: dict[str, str]) -> dict[str, str]:
-    """The lab's NOC users and their passwords, as `ssnoc lab up` wrote them."""
-    text = (Path(env["SSNOC_DATA_DIR"]) / "lab" / "noc-users.txt").read_text()
-    rows = [line.split("\t") for line in text.splitlines() if not line.startswith("#")]
-    return {row[0]: row[2] for row in rows}
-
-
-def login(url: str, username: str, password: str) -> dict[str, str]:
-    answer = httpx.post(
-        f"{url}/api/v1/auth/login", json={"username": username, "password": password}, timeout=10
-    )
-    assert answer.status_code == 200, answer.text
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
-
-
-def wait_for(condition: Any, timeout_s: float, what: str) -> Any:
-    """Ask ``condition`` until it returns something truthy; fail naming ``what`` at the deadline."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} did not happen within {timeout_s:g} s")
-        time.sleep(0.25)
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    interval = str(INTERVAL_S)
     data_dir = tmp_path_factory.mktemp("var")
-    host = fresh_address()
-    port = free_port(host)
-    env = dict(
-        os.environ,
-        SSNOC_DATA_DIR=str(data_dir),
-        SSNOC_API__HOST=host,
-        SSNOC_API__PORT=str(port),
-        SSNOC_POLL__INTERVAL_S=str(INTERVAL_S),
-        SSNOC_SSH__INTERVAL_S=str(INTERVAL_S),
-    )
-    env.pop("SSNOC_CONFIG", None)
-    divisions = str(SHARED / "data" / "guangdong_divisions.json")
-    up = ssnoc("lab", "up", "--size", "small", "--network", fresh_block(),
-               "--divisions", divisions, env=env)  # fmt: skip
-    assert up.returncode == 0, up.stderr
-    log = (data_dir / "server.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ssnoc", "serve"], env=env, stdout=log, stderr=log
-    )
-    url = f"http://{host}:{port}"
-    try:
-        wait_for(lambda: _answers(url), 30, "the API answering")
-        _AUTH.update(login(url, "liang.hua", lab_users(env)["liang.hua"]))
-        yield url, env
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-        ssnoc("lab", "down", env=env)
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/api/v1/livez", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
+    with running_noc(
+        data_dir, SSNOC_POLL__INTERVAL_S=interval, SSNOC_SSH__INTERVAL_S=interval
+    ) as noc:
+        _AUTH.update(noc.admin)
+        yield noc.url, noc.env
 
 
 def test_within_one_interval_every_region_is_live_and_links_have_rates(

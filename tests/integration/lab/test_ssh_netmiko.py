@@ -43,12 +43,13 @@ COMMANDS = {
     "zte_zxros": ("show version", "show interface brief", "show lldp neighbor",
                   "show running-config system-user", "show running-config"),
 }  # fmt: skip
-# A command with an ntc template, and a field of its rows that names the neighbours.
+# The LLDP command the collectors send (collectors/ssh/commands), where it has an ntc template,
+# and a field of its rows that names the neighbours.
 PARSED_NEIGHBOURS = {
     "huawei_vrp": ("display lldp neighbor", "neighbor_name"),
-    "hp_comware": ("display lldp neighbor-information list", "neighbor_name"),
-    "cisco_ios": ("show lldp neighbors", "neighbor_name"),
-    "zte_zxros": None,
+    "hp_comware": ("display lldp neighbor-information verbose", "neighbor_name"),
+    "cisco_ios": ("show lldp neighbors detail", "neighbor_name"),
+    "zte_zxros": None,  # `show lldp entry`: no template upstream, read by ssnoc's own parser
 }
 LAST_CONFIG_LINE = {"huawei_vrp": "return", "hp_comware": "return", "cisco_ios": "end"}
 INTERFACE = {

@@ -15,6 +15,8 @@ from pathlib import Path
 from api.deps import ApiServices
 from api.security_services import SecurityServices
 from core.clock import FakeClock
+from core.events import EventBus
+from core.inventory import load_inventory
 from core.metrics.sqlite_store import SqliteMetricStore
 from core.security.access_review import AccessReviewStore
 from core.security.audit_trail import AuditTrail
@@ -24,8 +26,9 @@ from core.security.principal import Grant
 from core.security.rate_limit import LoginRateLimiter
 from core.security.users import UserDirectory
 from core.settings import AuthSettings
-from tests.unit.api.scenario import NOW, fill_metrics, open_state, open_stores
+from tests.unit.api.scenario import DATA, NOW, fill_metrics, open_state, open_stores
 from tests.unit.api.ssh_scenario import fill_ssh_state
+from topology.monitor import TopologyMonitor
 
 VICTIM_PASSWORD = "Quiet-Harbour-42!"
 POLICY = Path(__file__).parent.parent.parent / "data" / "account_policy_small.yaml"
@@ -78,6 +81,10 @@ def open_world(tmp_path: Path, *, logins_per_minute: int = 10_000) -> Iterator[S
             login_limiter=LoginRateLimiter(clock, logins_per_minute),
             reviews=AccessReviewStore(engine, clock),
             account_policy_path=POLICY if POLICY.exists() else None,
+        ),
+        # The small inventory's topology, over the same state DB (its polls put Liwan down).
+        topology=TopologyMonitor(
+            load_inventory(DATA / "small_inventory.yaml"), engine, state, clock, EventBus()
         ),
     )
     try:

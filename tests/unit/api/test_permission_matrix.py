@@ -10,7 +10,8 @@ What each cell expects:
 - a role without the route's permission → 403;
 - a role with it, on an object in its scope → neither 401, 403 nor 404;
 - a role with it, on an object outside its scope → 404, the same as a missing object;
-- lists return only objects in scope (checked on the device list and the region tree).
+- lists return only objects in scope (checked on the device list, the region tree, metric
+  series and the topology's paths, failover board and root causes).
 """
 
 from __future__ import annotations
@@ -113,6 +114,7 @@ QUERIES: dict[str, str] = {
     "/api/v1/metrics/query_range": "?name=device_up",
     "/api/v1/configs/diff": "?from={version}&to={version}",
     "/api/v1/audit/export": "?since=2026-01-01T00:00:00Z&until=2026-02-01T00:00:00Z",
+    "/api/v1/topology/impact": "?device={device_id}",
 }
 LAST = ("/api/v1/auth/logout",)
 """Routes that end the caller's session: asked last."""
@@ -188,7 +190,7 @@ async def _run_matrix(
         assert what is not None
         for method in sorted(route.methods - {"HEAD"}):
             cases = [("in", inside, version_in)]
-            if takes_object(route.path) and outside is not None:
+            if takes_object(route.path + QUERIES.get(route.path, "")) and outside is not None:
                 cases.append(("out", outside, version_out))
             for where, device, version in cases:
                 if "{version" in route.path + QUERIES.get(route.path, "") and version is None:
@@ -245,6 +247,12 @@ async def test_lists_hold_only_what_is_in_scope(tmp_path: Path) -> None:
             devices = (await http.get("/api/v1/devices")).json()
             tree = (await http.get("/api/v1/regions")).json()
             series = (await http.get("/api/v1/metrics/series")).json()
+            paths = (await http.get("/api/v1/topology/paths")).json()
+            board = (await http.get("/api/v1/topology/failover?all=true")).json()
+            causes = (await http.get("/api/v1/topology/root-causes")).json()
     assert [d["id"] for d in devices] == ["gz-liwan-acc1"]
+    assert [p["device_id"] for p in paths] == ["gz-liwan-acc1"]
+    assert [s["device_id"] for s in board["sites"]] == ["gz-liwan-acc1"]
+    assert {c["region"] for c in causes} <= {"440103"}
     assert [node["code"] for node in tree] == ["440103"]
     assert all(s["labels"].get("device") == "gz-liwan-acc1" for s in series)

@@ -1,26 +1,41 @@
 """Network devices through netmiko's real drivers against the lab's SSH simulator
-(lab.ssh.testing): every platform's facts, accounts and running configuration; recorded real
-outputs from ../shared/cli through the whole path; authentication, enable, a hanging command,
-a wrong platform, and a changed host key."""
+(lab.ssh.testing): every platform's facts, accounts, LLDP neighbours and running configuration;
+the CLI neighbours of province devices stored in the state DB by the collection service, equal to
+the province's links; recorded real outputs from ../shared/cli through the whole path;
+authentication, enable, a hanging command, a wrong platform, and a changed host key."""
 
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 import yaml
 from pydantic import SecretStr
+from sqlalchemy import Engine
 
 from collectors.ssh.collect import collect_device, fetch_running_config
 from collectors.ssh.executor import SshExecutor
 from collectors.ssh.results import FailureKind
+from collectors.ssh.service import SshCollectionService, SshStores
 from collectors.ssh.target import SshTarget
+from core.clock import SystemClock
 from core.credentials import SshCredential
 from core.errors import DeviceTimeout
 from core.events import HostKeyChanged
+from core.metrics.sqlite_store import SqliteMetricStore
 from core.model import Platform
+from core.neighbours import NeighbourSource, interface_key
+from core.state.accounts import AccountRepository
+from core.state.configs import ConfigRepository
 from core.state.host_keys import HostKeyStore, HostKeyVerdict
+from core.state.neighbours import NeighbourRepository
+from core.state.repository import StateRepository
+from core.state.ssh_facts import SshFactsRepository
+from lab.divisions import load_divisions
+from lab.model import LabDevice, Province
+from lab.province import build_province
 from lab.ssh.testing import SimulatedEndpoint, running_ssh_device
 from tests.conftest import SHARED
 from tests.integration.collectors.ssh.conftest import RecordingBus
@@ -84,6 +99,9 @@ async def test_facts_accounts_and_configuration(
     if platform != "zte_zxros":  # no LLDP template for ZXROS
         neighbours = facts.details["lldp_neighbors"]
         assert {n["neighbor_name"] for n in neighbours} == {"LAB-CITY1", "LAB-CITY2"}
+    assert result.neighbours is not None  # every platform: ssnoc's own reader for ZXROS
+    assert {n.remote_system_name for n in result.neighbours} == {"LAB-CITY1", "LAB-CITY2"}
+    assert all(n.source is NeighbourSource.CLI for n in result.neighbours)
     names = {a.name for a in result.accounts}
     assert {"admin", "noc"} <= names
     assert result.accounts_complete
@@ -91,6 +109,78 @@ async def test_facts_accounts_and_configuration(
     assert result.running_config is not None
     assert len(result.running_config.splitlines()) > 50
     assert result.duration_s < 5
+
+
+@pytest.fixture(scope="module")
+def province() -> Province:
+    return build_province(load_divisions(SHARED / "data" / "guangdong_divisions.json"), "full")
+
+
+def busiest(province: Province, platform: str) -> LabDevice:
+    return max(
+        (d for d in province.devices if d.platform == platform),
+        key=lambda d: (len(d.neighbours), d.id),
+    )
+
+
+def links_of(province: Province, device_id: str) -> list[tuple[str, str, str]]:
+    """(own port, far device's name, far port) of every link of the device, as LLDP sees it."""
+    names = {d.id: d.name for d in province.devices}
+    seen: list[tuple[str, str, str]] = []
+    for link in province.links:
+        for own, far in ((link.a, link.b), (link.b, link.a)):
+            if own.device == device_id:
+                seen.append((interface_key(own.interface), names[far.device], far.interface))
+    return sorted(seen)
+
+
+async def test_the_service_stores_each_device_s_cli_neighbours_as_its_links(
+    province: Province, state_engine: Engine, executor: SshExecutor, tmp_path: Path
+) -> None:
+    """The busiest province device of every platform, collected by the SSH collection service:
+    afterwards the state DB holds, per device, CLI neighbours equal to the province's links."""
+    StateRepository(state_engine).sync_inventory(province.to_inventory())
+    clock = SystemClock()
+    neighbours = NeighbourRepository(state_engine)
+    metrics = SqliteMetricStore(tmp_path / "metrics.db")
+    stores = SshStores(
+        facts=SshFactsRepository(state_engine),
+        accounts=AccountRepository(state_engine),
+        configs=ConfigRepository(state_engine, clock),
+        host_keys=HostKeyStore(state_engine, clock),
+        metrics=metrics,
+        neighbours=neighbours,
+    )
+    devices = [busiest(province, platform) for platform in NETWORK]
+    with ExitStack() as simulators:
+        targets = []
+        for device in devices:
+            endpoint = simulators.enter_context(
+                running_ssh_device(device.platform.value, fresh_address(), PORT, lab_device=device)
+            )
+            targets.append(target_of(endpoint, device_id=device.id))
+        service = SshCollectionService(executor, stores, RecordingBus(), clock, interval_s=60.0)
+        service.set_targets(targets)
+        try:
+            summary = await service.collect_once()
+        finally:
+            metrics.close()
+    assert summary.failed == {}
+    assert summary.collected == len(devices)
+    for device in devices:
+        stored = neighbours.neighbours([device.id])
+        assert stored, device.id
+        assert all(n.source is NeighbourSource.CLI for n in stored)
+        assert sorted(
+            (interface_key(n.local_port), n.remote_system_name or "", n.remote_port_id)
+            for n in stored
+        ) == links_of(province, device.id), device.id
+        assert {n.remote_chassis_id for n in stored} == {n.remote_mac for n in device.neighbours}, (
+            device.id
+        )
+        facts = stores.facts.facts(device.id)
+        assert facts is not None, device.id
+        assert facts.last_error is None, device.id
 
 
 @pytest.mark.parametrize("platform", NETWORK)

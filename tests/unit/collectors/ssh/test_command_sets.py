@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.ssh.command_sets import RUNNING_CONFIG, command_set, network_platforms
+from collectors.ssh.command_sets import (
+    LLDP_NEIGHBORS,
+    RUNNING_CONFIG,
+    command_set,
+    network_platforms,
+)
 from collectors.ssh.drivers import DRIVERS
+from collectors.ssh.lldp_parsers import LLDP_COMMANDS
 from collectors.ssh.parsers import ACCOUNT_PARSERS, known_parsers
 from core.errors import ConfigError
 from core.model import Platform
@@ -61,3 +67,10 @@ def test_choosing_commands() -> None:
 def test_linux_has_no_command_set() -> None:
     with pytest.raises(ConfigError):
         command_set(Platform.LINUX)
+
+
+@pytest.mark.parametrize("platform", NETWORK)
+def test_the_lldp_command_is_the_one_the_neighbour_reader_reads(platform: Platform) -> None:
+    """The answer to ``lldp_neighbors`` becomes the state DB's CLI neighbours: the command set
+    must send exactly the command collectors/ssh/lldp_parsers.py knows how to read."""
+    assert command_set(platform).commands[LLDP_NEIGHBORS].command == LLDP_COMMANDS[platform]
