@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_serializer
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -130,6 +130,120 @@ class ApiSettings(BaseModel):
     """Port the API server listens on."""
 
 
+class AlertSmtpSettings(BaseModel):
+    """The SMTP relay every e-mail channel of the alerting configuration sends through."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str
+    """SMTP server name or address."""
+    port: int = Field(default=25, ge=1, le=65535)
+    """SMTP port (587 with ``starttls`` for most relays)."""
+    sender: str
+    """The From address of notification mail."""
+    starttls: bool = False
+    """Upgrade the connection with STARTTLS before anything else (and before login)."""
+    ca_file: Path | None = None
+    """PEM file of the CA that signed the relay's certificate; default: the system's CAs."""
+    username: str | None = None
+    """Log in as this user when set."""
+    password: SecretStr | None = None
+    """The relay password (``SSNOC_ALERTS__SMTP__PASSWORD``); never logged or shown."""
+    timeout_s: float = Field(default=30.0, gt=0)
+    """Seconds for connecting and for each SMTP command."""
+    timezone: str = "Asia/Shanghai"
+    """Zone times are shown in, in the mail's text (an IANA name)."""
+
+
+class AlertSmsGatewaySettings(BaseModel):
+    """The HTTP SMS gateway every sms channel of the alerting configuration texts through."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: SecretStr
+    """``http(s)://`` URL of the gateway's send API (a secret: gateways put tokens in it)."""
+    method: Literal["POST", "PUT", "GET"] = "POST"
+    """HTTP method of a send request."""
+    body_template: str = '{"to": "{to}", "text": "{text}"}'
+    """Request body with ``{to}`` and ``{text}`` placeholders (the query string for GET)."""
+    encoding: Literal["json", "form", "raw"] = "json"
+    """How the placeholders' values are escaped, and the request's Content-Type."""
+    bearer_token: SecretStr | None = None
+    """Sent as ``Authorization: Bearer …`` when set; never logged or shown."""
+    hmac_secret: SecretStr | None = None
+    """Signs each request like the webhooks (``X-Ssnoc-Signature``) when set."""
+    timeout_s: float = Field(default=10.0, gt=0)
+    """Seconds for connecting, sending and waiting for the gateway's answer, each."""
+
+
+class AlertSettings(BaseModel):
+    """The alert pipeline: rules, where notifications go, and how the channels reach out."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    """Evaluate alert rules in the server (off: no alerts, no notifications)."""
+    rules_paths: tuple[Path, ...] | None = None
+    """Alert rule files (YAML, alerts/rules.py documents them), all loaded together; default:
+    the rule set shipped with ssnoc (alerts/rules/default.yaml). Naming files replaces it."""
+    alerting_config_path: Path | None = None
+    """Receivers, routes, on-call schedules, escalation policies and planned maintenance (YAML,
+    alerts/alerting_config.py documents it). Without one, alerts are evaluated and kept (the
+    console and the API show them) but nobody is notified or paged."""
+    evaluate_every_s: float = Field(default=10.0, gt=0)
+    """Seconds between two evaluations of the rules (and dispatches of notifications)."""
+    resolved_retention_days: float = Field(default=30.0, gt=0)
+    """Days resolved alerts, expired silences and finished notification deliveries are kept in
+    the state DB before they are pruned."""
+    webhook_secret: SecretStr | None = None
+    """HMAC-SHA256 key signing every webhook request (``SSNOC_ALERTS__WEBHOOK_SECRET``; the
+    receivers verify with it, see alerts/notify/signing.py); none: requests go unsigned."""
+    webhook_timeout_s: float = Field(default=10.0, gt=0)
+    """Seconds a webhook receiver may take to connect, read and answer, each."""
+    smtp: AlertSmtpSettings | None = None
+    """The SMTP relay for e-mail channels; without it an e-mail channel's deliveries fail
+    (visibly, in the notification log)."""
+    sms_gateway: AlertSmsGatewaySettings | None = None
+    """The SMS gateway for sms channels; without it an sms channel's deliveries fail."""
+
+
+class TrapV3UserSettings(BaseModel):
+    """One SNMPv3 user the trap receiver believes, by the name of its credential."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    credential: str = Field(min_length=1)
+    """Name of an SNMPv3 credential of the vault (user, protocols and keys)."""
+    engine_ids: tuple[str, ...] = ()
+    """Engine IDs (hex) of the agents that send *traps* as this user: v3 trap keys are
+    localized to the sender's engine ID."""
+    informs: bool = True
+    """Accept informs from this user (keyed to the receiver's own engine ID)."""
+
+
+class TrapSettings(BaseModel):
+    """The SNMP trap receiver: traps and informs become alerts (interface down, restarts, …)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = False
+    """Listen for traps in the server."""
+    listen_address: str = "0.0.0.0"  # noqa: S104 - agents send from every network
+    """Address to listen on (IPv4 or IPv6)."""
+    port: int = Field(default=1162, ge=0, le=65535)
+    """UDP port (162, the standard one, needs root or CAP_NET_BIND_SERVICE)."""
+    communities: tuple[str, ...] = ()
+    """Names of SNMP v2c credentials of the vault whose communities are accepted (v1/v2c);
+    a trap with any other community is dropped."""
+    v3_users: tuple[TrapV3UserSettings, ...] = ()
+    """SNMPv3 users accepted."""
+    engine_id: str | None = None
+    """The receiver's own engine ID (hex), what inform senders discover; default: made at
+    start (then v3 informs must rediscover it after every restart)."""
+    rcvbuf_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024)
+    """Socket receive buffer: room for a trap storm while the loop is busy."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SSNOC_",
@@ -164,6 +278,8 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     audit: AuditSettings = AuditSettings()
     topology: TopologySettings = TopologySettings()
+    alerts: AlertSettings = AlertSettings()
+    traps: TrapSettings = TrapSettings()
 
     @field_serializer("state_db_url")
     def _hide_db_password(self, url: str | None) -> str | None:

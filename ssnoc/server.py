@@ -1,5 +1,6 @@
-"""The NOC server: the SNMP poller, the SSH and LLDP collectors, the topology monitor, store
-compaction and the HTTP API in one asyncio loop."""
+"""The NOC server: the SNMP poller, the SSH and LLDP collectors, the topology monitor, the alert
+pipeline and (when enabled) the SNMP trap receiver, store compaction and the HTTP API in one
+asyncio loop."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import asyncio
 import contextlib
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import uvicorn
+from pydantic import ValidationError
 
 from api.app import ApiApp, create_app
 from api.backup_hook import backup_result
@@ -21,23 +24,30 @@ from collectors.snmp.device_reader import ProfileDeviceReader
 from collectors.snmp.lldp_cycle import LldpCollector, NeighbourStoreSink
 from collectors.snmp.poller import SnmpPoller
 from collectors.snmp.transport import SnmpTransport
+from collectors.snmp.trap_config import TrapReceiverConfig, TrapV3User
 from collectors.ssh.executor import SshExecutor
 from collectors.ssh.service import SshCollectionService
 from collectors.store_sink import StoreSink
+from core.credentials import Credentials, SnmpV2cCredential, SnmpV3Credential
+from core.errors import ConfigError, CredentialError
+from core.model import Inventory
 from core.security.access_review import AccessReviewStore
 from core.security.rate_limit import LoginRateLimiter
+from core.settings import TrapSettings
 from core.state.neighbours import NeighbourRepository
 from ssnoc import __version__
 from ssnoc.wiring import (
     LoadedInventory,
     Noc,
     audit_failover_events,
+    build_alert_service,
     build_topology_monitor,
     make_transport,
 )
 
 if TYPE_CHECKING:
     from api.topology_services import TopologyService
+    from collectors.snmp.traps import TrapReceiver
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +132,74 @@ def build_lldp_collector(
     return collector
 
 
+def trap_receiver_config(settings: TrapSettings, credentials: Credentials) -> TrapReceiverConfig:
+    """The trap receiver's configuration, its communities and v3 users read from the vault by
+    credential name; :class:`ConfigError` names the setting that is wrong (never a secret)."""
+    try:
+        communities = []
+        for name in settings.communities:
+            community = credentials.snmp(name)
+            if not isinstance(community, SnmpV2cCredential):
+                raise ConfigError(f"traps.communities: {name!r} is not a v1/v2c community")
+            communities.append(community)
+        users = []
+        for user in settings.v3_users:
+            found = credentials.snmp(user.credential)
+            if not isinstance(found, SnmpV3Credential):
+                raise ConfigError(f"traps.v3_users: {user.credential!r} is not an SNMPv3 user")
+            users.append(
+                TrapV3User(credential=found, engine_ids=user.engine_ids, informs=user.informs)
+            )
+        return TrapReceiverConfig(
+            listen_address=settings.listen_address,
+            port=settings.port,
+            communities=tuple(communities),
+            v3_users=tuple(users),
+            engine_id=settings.engine_id,
+            rcvbuf_bytes=settings.rcvbuf_bytes,
+        )
+    except CredentialError as exc:
+        raise ConfigError(f"traps: {exc}") from None
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False)[0]
+        where = ".".join(str(part) for part in first["loc"])
+        reason = str(first["msg"]).removeprefix("Value error, ")  # pydantic's prefix says nothing
+        raise ConfigError(f"traps: {where + ': ' if where else ''}{reason}") from None
+
+
+def build_trap_receiver(noc: Noc, loaded: LoadedInventory) -> TrapReceiver | None:
+    """The SNMP trap receiver publishing on the process's bus (None unless traps are enabled);
+    a trap's source address names its device by the inventory's addresses."""
+    settings = noc.settings.traps
+    if not settings.enabled:
+        return None
+    config = trap_receiver_config(settings, loaded.credentials)
+    # Imported here: pysnmp takes a while to load, and most processes never receive traps.
+    from collectors.snmp.traps import TrapReceiver
+
+    return TrapReceiver(
+        config, noc.events.publish, device_for_address(loaded.inventory), clock=noc.clock
+    )
+
+
+def device_for_address(inventory: Inventory) -> Callable[[str], str | None]:
+    """The inventory device at an address (``None`` for an address no device has)."""
+    by_address = {str(device.address): device.id for device in inventory.devices}
+    return by_address.get
+
+
+async def start_traps(traps: TrapReceiver | None) -> TrapReceiver | None:
+    """Start listening; a port that cannot be had is logged and the NOC runs without traps."""
+    if traps is None:
+        return None
+    try:
+        await traps.start()
+    except ConfigError as exc:
+        log.error("SNMP traps are not received: %s", exc)
+        return None
+    return traps
+
+
 def pid_file(noc: Noc) -> Path:
     return noc.settings.data_dir / "server.pid"
 
@@ -146,6 +224,10 @@ async def run_server(noc: Noc, loaded: LoadedInventory) -> None:
     # Failover changes go into the audit trail: the monitor publishes them on the process's bus.
     audit_failover_events(noc.events, noc.audit_trail)
     monitor = build_topology_monitor(noc, loaded.inventory)
+    # Built before anything runs: a wrong rule file, alerting configuration or trap credential
+    # stops the server at start rather than leaving it running deaf.
+    alerts = build_alert_service(noc, loaded.inventory, monitor)
+    traps = build_trap_receiver(noc, loaded)
     settings = noc.settings
     config = uvicorn.Config(
         build_api(noc, ssh, topology=monitor),
@@ -168,13 +250,17 @@ async def run_server(noc: Noc, loaded: LoadedInventory) -> None:
     following = asyncio.create_task(
         monitor.run(stop, settings.topology.refresh_s), name="topology-monitor"
     )
+    tasks = [polling, collecting, compacting, discovering, following]
+    if alerts is not None:
+        tasks.append(asyncio.create_task(alerts.run(stop), name="alerts"))
+    receiving = await start_traps(traps)
     try:
         await server.serve()
     finally:
         stop.set()
-        await asyncio.gather(
-            polling, collecting, compacting, discovering, following, return_exceptions=True
-        )
+        if receiving is not None:
+            await receiving.stop()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await ssh.close()
         await poller.close()
         await lldp_transport.close()

@@ -40,6 +40,7 @@ from core.state.repository import StateRepository
 from core.state.ssh_facts import SshFactsRepository
 
 if TYPE_CHECKING:
+    from alerts.service import AlertService
     from api.deps import AuditSink
     from collectors.ssh.service import SshStores
     from topology.monitor import TopologyMonitor
@@ -239,6 +240,33 @@ def build_topology_monitor(
         noc.clock,
         noc.events if bus is None else bus,
         max_age_s=max_age_s,
+    )
+
+
+def build_alert_service(
+    noc: Noc, inventory: Inventory, monitor: TopologyMonitor
+) -> AlertService | None:
+    """The alert pipeline over this process's stores, fed by its bus (traps, configuration and
+    host-key changes, failovers, failed backups) and by ``monitor``'s failover states and root
+    causes; None when alerts are disabled. Alerts, silences and maintenance windows are restored
+    from the state DB. :class:`~core.errors.ConfigError` for a wrong rule file or alerting
+    configuration: the server does not start on a configuration it cannot follow."""
+    settings = noc.settings.alerts
+    if not settings.enabled:
+        log.warning("alerts are disabled (alerts.enabled = false): no alert will be raised")
+        return None
+    from alerts.service_factory import build_alert_service as build
+
+    return build(
+        settings,
+        inventory=inventory,
+        db=noc.engine,
+        state=noc.state,
+        topology=monitor,
+        metrics=noc.metrics,
+        clock=noc.clock,
+        bus=noc.events,
+        configs=ConfigRepository(noc.engine, noc.clock),
     )
 
 
