@@ -29,11 +29,13 @@ from tui.screens.backups import BackupsScreen
 from tui.screens.command import CommandScreen
 from tui.screens.configs import ConfigScreen
 from tui.screens.device import DeviceScreen
+from tui.screens.failover import FailoverScreen
 from tui.screens.fleet_accounts import FleetAccountsScreen
 from tui.screens.help import HelpScreen
 from tui.screens.login import LoginScreen, PasswordScreen
 from tui.screens.province import ProvinceScreen
 from tui.screens.security import SecurityScreen
+from tui.screens.topology import OpenTopology, TopologyScreen, region_for_command
 from tui.screens.users import UsersScreen
 from tui.session import REFUSE, Gate, Guarded, Session, fetch_session, refusal
 
@@ -285,6 +287,13 @@ class NocConsole(App[None]):
         if not self.province.select_region(message.code):
             self.notify(f"no region {message.code}", title="Not found", severity="error")
 
+    def on_open_topology(self, message: OpenTopology) -> None:
+        code, shown = message.region_for(self.session), self.screen
+        if isinstance(shown, TopologyScreen) and shown.code == code:
+            self.call_next(shown.run_action, "refresh")
+            return
+        self.push_screen(TopologyScreen(self.client, code, self.refresh_interval_s, message.select))
+
     def _home(self) -> None:
         while len(self.screen_stack) > 1 and self.screen is not self.province:
             self.pop_screen()
@@ -354,6 +363,16 @@ class NocConsole(App[None]):
                     SecurityScreen, client, session, interval, self.read_only, self.export_dir
                 )
                 self._open(SecurityScreen, security, "open_security")
+            case Verb.FAILOVER:
+                self._open(FailoverScreen, partial(FailoverScreen, client, interval))
+            case Verb.TOPOLOGY:
+                chosen = (
+                    self.province.region_tree.selected_code if self.province.is_mounted else None
+                )
+                try:
+                    self.post_message(OpenTopology(region_for_command(argument, chosen, session)))
+                except CommandError as exc:
+                    self.notify(str(exc), title="Command", severity="warning")
             case Verb.PASSWORD:
                 self.push_screen(PasswordScreen(client))
             case Verb.LOGOUT:

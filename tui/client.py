@@ -46,6 +46,15 @@ from tui.security_models import (
     UserCreated,
     UserInfo,
 )
+from tui.topology_models import (
+    DiscoveryFindings,
+    FailoverBoard,
+    ImpactReport,
+    RedundancyFinding,
+    RegionTopology,
+    RootCause,
+    SitePaths,
+)
 
 __all__ = [
     "API_PREFIX",
@@ -83,6 +92,7 @@ _USER = TypeAdapter(UserInfo)
 _USERS = TypeAdapter(list[UserInfo])
 _TOKENS = TypeAdapter(list[ApiTokenInfo])
 _AUDIT = TypeAdapter(list[AuditRecord])
+_IMPACT = TypeAdapter(ImpactReport)
 
 
 class NocApiClient(ApiTransport):
@@ -288,6 +298,44 @@ class NocApiClient(ApiTransport):
     async def sign_off_review(self) -> SignedReview:
         """Sign the access review off as the caller (the next changes compare with it)."""
         return await self._request("POST", "/reports/reviews", TypeAdapter(SignedReview))
+
+    # ------------------------------------------------------------------ topology
+
+    async def region_topology(self, code: str) -> RegionTopology:
+        """A region's devices and links (with the far ends of its uplinks) and its children."""
+        return await self._get(f"/topology/regions/{_segment(code)}", TypeAdapter(RegionTopology))
+
+    async def site_paths(self, region: str | None = None) -> list[SitePaths]:
+        """The primary and backup paths of the city and county nodes at or below ``region``
+        (default: all the caller may see)."""
+        return await self._get("/topology/paths", TypeAdapter(list[SitePaths]), {"region": region})
+
+    async def single_points_of_failure(self, region: str | None = None) -> list[RedundancyFinding]:
+        adapter = TypeAdapter(list[RedundancyFinding])
+        return await self._get("/topology/spof", adapter, {"region": region})
+
+    async def failover_board(
+        self, region: str | None = None, all_sites: bool = False
+    ) -> FailoverBoard:
+        """Sites on backup or isolated, worst first (``all_sites``: every site), with counts."""
+        params = {"region": region, "all": "true" if all_sites else "false"}
+        return await self._get("/topology/failover", TypeAdapter(FailoverBoard), params)
+
+    async def device_impact(self, device_id: str) -> ImpactReport:
+        """What the device's failure would cost (or costs now, when it is down)."""
+        return await self._get("/topology/impact", _IMPACT, {"device": device_id})
+
+    async def link_impact(self, link_id: str) -> ImpactReport:
+        """What the link's failure would cost (or costs now, when it is down)."""
+        return await self._get("/topology/impact", _IMPACT, {"link": link_id})
+
+    async def root_causes(self) -> list[RootCause]:
+        return await self._get("/topology/root-causes", TypeAdapter(list[RootCause]))
+
+    async def discovery(self, region: str | None = None) -> DiscoveryFindings:
+        """LLDP neighbours seen against the links intended."""
+        adapter = TypeAdapter(DiscoveryFindings)
+        return await self._get("/topology/discovery", adapter, {"region": region})
 
 
 def _segment(value: str) -> str:

@@ -17,6 +17,8 @@ class Verb(StrEnum):
     USERS = "users"
     AUDIT = "audit"
     SECURITY = "security"
+    FAILOVER = "failover"
+    TOPOLOGY = "topology"
     PASSWORD = "password"  # noqa: S105 - a command's name, not a password
     LOGOUT = "logout"
     HELP = "help"
@@ -44,6 +46,11 @@ ALIASES: dict[str, Verb] = {
     "au": Verb.AUDIT,
     "security": Verb.SECURITY,
     "sec": Verb.SECURITY,
+    "failover": Verb.FAILOVER,
+    "fo": Verb.FAILOVER,
+    "topology": Verb.TOPOLOGY,
+    "topo": Verb.TOPOLOGY,
+    "t": Verb.TOPOLOGY,
     "password": Verb.PASSWORD,
     "passwd": Verb.PASSWORD,
     "pw": Verb.PASSWORD,
@@ -61,6 +68,8 @@ ALIASES: dict[str, Verb] = {
     "q!": Verb.QUIT,
 }
 NEEDS_ARGUMENT = {Verb.DEVICE: "a device id", Verb.REGION: "a region code"}
+MAY_TAKE_ARGUMENT = {Verb.TOPOLOGY: "a region code"}
+"""Verbs whose argument may be left out (the console then picks one)."""
 
 NEEDS_PERMISSION: dict[Verb, tuple[Permission, str]] = {
     Verb.BACKUPS: (Permission.READ_CONFIGS, "see the backup board"),
@@ -68,6 +77,8 @@ NEEDS_PERMISSION: dict[Verb, tuple[Permission, str]] = {
     Verb.USERS: (Permission.READ_USERS, "see the NOC's users"),
     Verb.AUDIT: (Permission.READ_AUDIT, "read the audit trail"),
     Verb.SECURITY: (Permission.READ_SECURITY_REPORTS, "read the security reports"),
+    Verb.FAILOVER: (Permission.READ_INVENTORY, "see which sites run on backup"),
+    Verb.TOPOLOGY: (Permission.READ_INVENTORY, "see the network's topology"),
 }
 """Commands only some users may run: the permission, and what it lets them do (for refusals)."""
 
@@ -79,6 +90,12 @@ USAGE = (
     ("users", "NOC users, their roles and scopes; administrators manage them (aliases: user, usr)"),
     ("audit", "the audit trail: search it, verify its chain (alias: au)"),
     ("security", "account findings by region and the access review (alias: sec)"),
+    ("failover", "sites on backup links or isolated, worst first (alias: fo)"),
+    (
+        "topology [CODE]",
+        "a region's nodes and links, its counties' failover, single points of failure "
+        "(default: the region chosen on the province screen; aliases: topo, t)",
+    ),
     ("password", "change your password (aliases: passwd, pw)"),
     ("logout", "end your session and go back to the login screen (alias: bye)"),
     ("home", "back to the province screen (alias: province)"),
@@ -111,6 +128,10 @@ def parse_command(line: str) -> Command:
         if len(arguments) != 1:
             raise CommandError(f":{verb.value} needs {NEEDS_ARGUMENT[verb]}")
         return Command(verb, arguments[0])
+    if verb in MAY_TAKE_ARGUMENT and len(arguments) <= 1:
+        return Command(verb, arguments[0] if arguments else None)
+    if verb in MAY_TAKE_ARGUMENT:
+        raise CommandError(f":{verb.value} takes at most {MAY_TAKE_ARGUMENT[verb]}")
     if arguments:
         raise CommandError(f":{verb.value} takes no argument")
     return Command(verb)

@@ -66,6 +66,24 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ),
     ),
     (
+        "failover (:failover)",
+        (
+            ("a", "every site, or only those on backup or isolated again"),
+            ("enter", "the topology of the site's city, the site under the cursor"),
+            ("i", "impact: what the failure of the site's node costs (what-if, or now)"),
+        ),
+    ),
+    (
+        "topology (t, :topology)",
+        (
+            ("t", "the topology of the region chosen in the tree (province screen)"),
+            ("enter", "open the region or device under the cursor"),
+            ("space", "open or close a line of the tree"),
+            ("i", "impact of the link, device, county or single point under the cursor"),
+            ("tab", "between the tree and the single points of failure"),
+        ),
+    ),
+    (
         "users (:users)",
         (
             ("n", "new user: its temporary password is shown once"),

@@ -18,6 +18,7 @@ from tui.client import ApiError, NocApiClient
 from tui.messages import OpenDevice
 from tui.palette import STATUS_STYLE
 from tui.screens.refreshing import RefreshingScreen
+from tui.screens.topology import OpenTopology
 from tui.units import format_time
 from tui.widgets.device_table import DeviceTable
 from tui.widgets.filter_bar import FilterBar
@@ -31,6 +32,7 @@ class ProvinceScreen(RefreshingScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter"),
         Binding("r", "refresh", "Refresh"),
+        Binding("t", "topology", "Topology"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
@@ -137,6 +139,12 @@ class ProvinceScreen(RefreshingScreen):
             return False
         self.region_tree.focus()
         return True
+
+    def action_topology(self) -> None:
+        """The topology of the region chosen in the tree."""
+        code = self.region_tree.selected_code
+        if code is not None:
+            self.post_message(OpenTopology(code))
 
     @on(DataTable.RowSelected, "#devices")
     def _device_chosen(self, event: DataTable.RowSelected) -> None:

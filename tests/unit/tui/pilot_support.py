@@ -10,7 +10,7 @@ from rich.console import Console
 from textual.app import App
 from textual.pilot import Pilot
 from textual.screen import Screen
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 from textual.worker import WorkerCancelled
 
 from tui.app import NocConsole
@@ -24,13 +24,22 @@ async def settle(pilot: Pilot[None]) -> None:
         await pilot.pause()
         if not any(worker.is_running or worker.state.name == "PENDING" for worker in app.workers):
             await pilot.pause()
-            if not any(worker.is_running for worker in app.workers):
+            if not any(worker.is_running for worker in app.workers) and not _tables_pending(app):
                 return
         # A worker in an exclusive group is cancelled when the next one starts (a refresh
         # overtaking a load): that is not a failure, only a reason to look again.
         with contextlib.suppress(WorkerCancelled):
             await app.workers.wait_for_complete()
     raise AssertionError("the console kept working: workers never settled")
+
+
+def _tables_pending(app: App[None]) -> bool:
+    """A table measures its columns when its screen is idle: until then a snapshot would show
+    every column at its header's width (seen under parallel runs)."""
+    return any(
+        table._updated_cells or table._require_update_dimensions  # no public flag says so
+        for table in app.screen.query(DataTable)
+    )
 
 
 def text_of(widget: Static) -> str:
