@@ -12,7 +12,9 @@ devices failed (``ssnoc lab fail device D``). :func:`fault_effect` works out the
 
 :func:`apply_faults` gives the province as the agents then answer it: both ends of a down link
 oper-down (admin still up) and carrying nothing, the LLDP neighbours over it gone from both
-ends, and the traffic that crossed it moved onto the backup path (:mod:`lab.fault_traffic`).
+ends — and with them the OSPF adjacencies over it, which :mod:`lab.agent_routing` derives from
+them; a failed core's ports all down, so VRRP mastership moves to the other core — and the
+traffic that crossed it moved onto the backup path (:mod:`lab.fault_traffic`).
 It is a pure function of the original province, so with no faults it gives that province back
 unchanged — which is what ``ssnoc lab recover`` relies on.
 """

@@ -2,7 +2,8 @@
 
 The file is named after the device's community, which is how snmpsim picks a device's data (it
 cannot select by the agent's address: TRAPS.md). Its content is a pure function of the province:
-system group, IF-MIB, ENTITY-MIB, the vendor's CPU and memory objects and LLDP-MIB.
+system group, IF-MIB, ENTITY-MIB, the vendor's CPU and memory objects, LLDP-MIB, and routing
+(IP-MIB's addresses, OSPF-MIB, VRRP-MIB: :mod:`lab.agent_routing`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from lab.agent_interfaces import interface_records
 from lab.agent_lldp import lldp_records
+from lab.agent_routing import routing_records
 from lab.agent_system import entity_records, health_records, system_records
 from lab.catalogue import HardwareModel, model_named
 from lab.model import LabDevice, Province
@@ -32,6 +34,7 @@ def device_records(device: LabDevice, province: Province) -> list[Record]:
         *entity_records(device, model),
         *health_records(device, model),
         *lldp_records(device, model, peers),
+        *routing_records(device, province),
     ]
 
 

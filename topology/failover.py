@@ -16,6 +16,12 @@ on_backup/isolated →      :class:`~core.events.SiteRestored` (``since``: when 
 on_primary                primary path)
 ========================  ==========================================================
 
+A node on its primary path whose own backup link (a backup-role link of its backup path that the
+primary path does not use) carries more than ``backup_traffic_percent`` of its capacity (1% by
+default) is flagged ``backup_carrying_traffic``, with a note in its explanation: backup links
+carry only keepalives while the primary is up, so traffic there is worth a look — but asymmetric
+routing may put it there on purpose, so it changes no state and makes no event.
+
 ``LinkFailedOver.primary_link_ids`` are the primary path's links that are unusable (down, or
 ending on a device that is down); ``backup_link_ids`` the links of the path in use that are not on
 the primary path. ``SiteIsolated.failed_link_ids`` are the unusable links of both named paths.
@@ -31,11 +37,14 @@ from datetime import datetime
 from core.clock import Clock
 from core.errors import NotFound
 from core.events import Event, EventBus, LinkFailedOver, SiteIsolated, SiteRestored
-from core.model import Inventory
+from core.model import Inventory, LinkRole
 from topology.graph import Topology
 from topology.model import FailoverState, LinkStatus, NetworkPath, Result
 from topology.paths import SitePaths, current_paths, site_paths
 from topology.wording import names
+
+DEFAULT_BACKUP_TRAFFIC_PERCENT = 1.0
+"""Above this share of its capacity a backup link is noted as carrying traffic."""
 
 
 class SiteFailover(Result):
@@ -55,11 +64,16 @@ class SiteFailover(Result):
     """When it entered ``state`` (known to :class:`FailoverTracker` only)."""
     left_primary_at: datetime | None = None
     """On backup or isolated: when it left its primary path (tracker only)."""
+    backup_carrying_traffic: bool = False
+    """On its primary path, yet its backup link carries traffic (a note, not a state)."""
     explanation: str
 
 
 def assess_failover(
-    topology: Topology, paths: Sequence[SitePaths] | None = None
+    topology: Topology,
+    paths: Sequence[SitePaths] | None = None,
+    *,
+    backup_traffic_percent: float = DEFAULT_BACKUP_TRAFFIC_PERCENT,
 ) -> tuple[SiteFailover, ...]:
     """The failover state of every city and county node now, by region then device id.
 
@@ -67,10 +81,14 @@ def assess_failover(
     """
     named = site_paths(topology) if paths is None else paths
     now = current_paths(topology)
-    return tuple(_assess(topology, site, now.get(site.device_id)) for site in named)
+    return tuple(
+        _assess(topology, site, now.get(site.device_id), backup_traffic_percent) for site in named
+    )
 
 
-def _assess(topology: Topology, site: SitePaths, current: NetworkPath | None) -> SiteFailover:
+def _assess(
+    topology: Topology, site: SitePaths, current: NetworkPath | None, backup_traffic_percent: float
+) -> SiteFailover:
     primary_links = site.primary.link_ids if site.primary else ()
     backup_links = site.backup.link_ids if site.backup else ()
     failed = tuple(
@@ -78,6 +96,7 @@ def _assess(topology: Topology, site: SitePaths, current: NetworkPath | None) ->
     )
     broken = _broken_on(topology, site.primary)
     where = f"{topology.region_name(site.region)} ({site.device_id})"
+    busy: list[str] = []
     if current is None:
         state = FailoverState.ISOLATED
         down = f" (down: {names(failed)})" if failed else ""
@@ -85,6 +104,12 @@ def _assess(topology: Topology, site: SitePaths, current: NetworkPath | None) ->
     elif site.primary is not None and not broken:
         state = FailoverState.ON_PRIMARY
         text = f"{where} is on its primary path ({names(primary_links)})."
+        busy = _busy_backup_links(topology, site, backup_traffic_percent)
+        if busy:
+            text += (
+                f" Note: its backup link {names(busy)} carries traffic while the primary path is "
+                "up (asymmetric routing may do that on purpose)."
+            )
     else:
         state = FailoverState.ON_BACKUP
         backup = [k for k in current.link_ids if k not in primary_links]
@@ -100,8 +125,25 @@ def _assess(topology: Topology, site: SitePaths, current: NetworkPath | None) ->
         primary_link_ids=primary_links,
         failed_link_ids=failed,
         current_path=current,
+        backup_carrying_traffic=bool(busy),
         explanation=text,
     )
+
+
+def _busy_backup_links(topology: Topology, site: SitePaths, threshold_percent: float) -> list[str]:
+    """The node's own backup links above ``threshold_percent`` of capacity, as ``id (n%)``."""
+    if site.backup is None:
+        return []
+    primary = set(site.primary.link_ids) if site.primary else set()
+    busy = []
+    for link_id in site.backup.link_ids:
+        if link_id in primary or topology.links[link_id].role is not LinkRole.BACKUP:
+            continue
+        a, b = topology.ends(link_id)
+        utilisation = topology.graph.edges[a, b, link_id]["utilisation_percent"]
+        if utilisation is not None and utilisation > threshold_percent:
+            busy.append(f"{link_id} ({utilisation:.1f}% of its capacity)")
+    return busy
 
 
 def _broken_on(topology: Topology, path: NetworkPath | None) -> list[str]:
@@ -117,10 +159,17 @@ def _broken_on(topology: Topology, path: NetworkPath | None) -> list[str]:
 class FailoverTracker:
     """Follows the failover state of every city and county node across observations."""
 
-    def __init__(self, clock: Clock, bus: EventBus | None = None) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        bus: EventBus | None = None,
+        *,
+        backup_traffic_percent: float = DEFAULT_BACKUP_TRAFFIC_PERCENT,
+    ) -> None:
         """Events are returned by :meth:`observe`, and published on ``bus`` when given."""
         self._clock = clock
         self._bus = bus
+        self._backup_traffic_percent = backup_traffic_percent
         self._sites: dict[str, SiteFailover] = {}
         self._inventory: Inventory | None = None
         self._paths: tuple[SitePaths, ...] = ()
@@ -135,7 +184,10 @@ class FailoverTracker:
         at = self._clock.now()
         events: list[Event] = []
         sites: dict[str, SiteFailover] = {}
-        for assessed in assess_failover(topology, self._paths):
+        assessed_sites = assess_failover(
+            topology, self._paths, backup_traffic_percent=self._backup_traffic_percent
+        )
+        for assessed in assessed_sites:
             before = self._sites.get(assessed.device_id)
             site, event = _step(before, assessed, at)
             sites[site.device_id] = site

@@ -7,7 +7,7 @@ from lab.model import LabDevice, Province
 from lab.snmprec import counter32, octets, oid_key, render, wobbling_percent
 from lab.snmprec_writer import device_records
 
-KNOWN_TAGS = {"2", "4", "4x", "6", "65", "66", "67", "70"}
+KNOWN_TAGS = {"2", "4", "4x", "6", "64", "65", "66", "67", "70"}
 LLDP_REM = "1.0.8802.1.1.2.1.4.1.1"
 
 # The objects the collector's profiles read for CPU, memory and identity, per platform.

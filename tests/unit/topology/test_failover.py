@@ -9,6 +9,7 @@ import pytest
 from core.clock import FakeClock
 from core.errors import NotFound
 from core.events import Event, EventBus, LinkFailedOver, SiteIsolated, SiteRestored
+from core.model import Status
 from tests.unit.topology.networks import (
     CHANCHENG_ACC,
     FS_CORE,
@@ -17,12 +18,14 @@ from tests.unit.topology.networks import (
     LIWAN,
     LIWAN_ACC,
     NANHAI_ACC,
+    TOY,
     YUEXIU,
     YUEXIU_ACC,
     toy,
 )
 from topology.failover import FailoverTracker, SiteFailover, assess_failover
-from topology.model import FailoverState
+from topology.graph import Topology, build_topology
+from topology.model import FailoverState, LinkState, LinkStatus
 
 
 def states(sites: tuple[SiteFailover, ...]) -> dict[str, FailoverState]:
@@ -172,3 +175,62 @@ def test_status_lists_every_node_and_unknown_nodes_are_not_found() -> None:
     assert len(tracker.status()) == 6
     with pytest.raises(NotFound):
         tracker.site("gd-dc1-core1")
+
+
+# --------------------------------------------------------------------------- traffic on backup
+
+
+def busy_toy(rates: dict[str, float], down_links: tuple[str, ...] = ()) -> Topology:
+    """The toy province with ``rates`` (bit/s into end a) on some links."""
+    states = [
+        LinkState(
+            lk.id,
+            LinkStatus.DOWN if lk.id in down_links else LinkStatus.UP,
+            in_bps=rates.get(lk.id),
+            out_bps=0.0 if lk.id in rates else None,
+        )
+        for lk in TOY.links
+    ]
+    return build_topology(TOY, states, {d.id: Status.UP for d in TOY.devices})
+
+
+def test_a_backup_link_carrying_traffic_while_the_primary_is_up_is_a_note() -> None:
+    topology = busy_toy({"gz-liwan-backup": 25e6, "gz-dc2": 5e6, "fs-chancheng-backup": 30e6})
+    sites = {s.device_id: s for s in assess_failover(topology)}
+    liwan = sites[LIWAN_ACC]
+    assert liwan.state is FailoverState.ON_PRIMARY  # a note, never a state change
+    assert liwan.backup_carrying_traffic
+    assert liwan.explanation == (
+        "荔湾区 440103 (gz-liwan-acc1) is on its primary path (gz-dc1 and gz-liwan-primary). "
+        "Note: its backup link gz-liwan-backup (2.5% of its capacity) carries traffic while the "
+        "primary path is up (asymmetric routing may do that on purpose)."
+    )
+    assert not sites[GZ_CORE].backup_carrying_traffic  # 0.5%: under the 1% default
+    assert sites[CHANCHENG_ACC].backup_carrying_traffic
+    # Only a node's own backup link counts: gz-core1 carries 禅城's backup, not its own.
+    assert {s for s, site in sites.items() if site.backup_carrying_traffic} == {
+        LIWAN_ACC,
+        CHANCHENG_ACC,
+    }
+    stricter = {s.device_id: s for s in assess_failover(topology, backup_traffic_percent=0.1)}
+    assert stricter[GZ_CORE].backup_carrying_traffic
+    assert "gz-dc2 (0.5% of its capacity)" in stricter[GZ_CORE].explanation
+
+
+def test_on_backup_the_backup_link_is_meant_to_carry_traffic() -> None:
+    topology = busy_toy({"gz-liwan-backup": 25e6}, down_links=("gz-liwan-primary",))
+    liwan = next(s for s in assess_failover(topology) if s.device_id == LIWAN_ACC)
+    assert liwan.state is FailoverState.ON_BACKUP
+    assert not liwan.backup_carrying_traffic
+    assert "Note" not in liwan.explanation
+
+
+def test_the_tracker_notes_traffic_on_backup_without_an_event() -> None:
+    clock = FakeClock()
+    tracker = FailoverTracker(clock, backup_traffic_percent=2.0)
+    assert tracker.observe(toy()) == []
+    clock.advance(60)
+    assert tracker.observe(busy_toy({"gz-liwan-backup": 25e6, "gz-dc2": 15e6})) == []
+    assert tracker.site(LIWAN_ACC).backup_carrying_traffic
+    assert not tracker.site(GZ_CORE).backup_carrying_traffic  # 1.5%: under its 2%
+    assert tracker.site(LIWAN_ACC).since == clock.now() - timedelta(seconds=60)
