@@ -8,6 +8,7 @@ from api.deps import ApiServices, attach_services
 from api.errors import install_error_handlers
 from api.routes import (
     accounts,
+    alerts,
     audit,
     auth,
     backups,
@@ -15,8 +16,10 @@ from api.routes import (
     devices,
     health,
     metrics,
+    oncall,
     regions,
     reports,
+    silences,
     ssh,
     topology,
     users,
@@ -60,6 +63,12 @@ TAGS = [
         "name": "topology",
         "description": "Failover state, paths, single points of failure, impact, root causes.",
     },
+    {
+        "name": "alerts",
+        "description": "Alerts with their history, acknowledging, escalations, notifications.",
+    },
+    {"name": "silences", "description": "Silences and maintenance windows."},
+    {"name": "on-call", "description": "On-call schedules, who is on call, overrides."},
 ]
 
 
@@ -80,7 +89,7 @@ def create_app(services: ApiServices) -> FastAPI:
     v1 = APIRouter(prefix=API_PREFIX)
     for module in (
         auth, health, regions, devices, metrics, configs, backups, accounts, ssh, users, audit,
-        reports, topology,
+        reports, topology, alerts, silences, oncall,
     ):  # fmt: skip
         v1.include_router(module.router)
     app.include_router(v1)

@@ -28,6 +28,7 @@ from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from api.alert_services import AlertService
 from api.errors import Forbidden, Unauthorized
 from api.schemas import BackupNowResult
 from api.security_services import SecurityServices
@@ -99,6 +100,10 @@ class ApiServices:
     topology: TopologyService | None = None
     """The topology as observed now (failover, paths, impact, root causes); None: this process
     does not follow it, and the topology routes say so with 503."""
+    alerts: AlertService | None = None
+    """Alerts, silences, maintenance windows, on-call and the notification log; None: this
+    process runs no alert pipeline (alerts disabled, or not the server), and the alert routes say
+    so with 503."""
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from api.schemas import BackupNowResult
 from api.security_services import SecurityServices
 from collectors.snmp.device_reader import ProfileDeviceReader
 from collectors.snmp.lldp_cycle import LldpCollector, NeighbourStoreSink
-from collectors.snmp.poller import SnmpPoller
+from collectors.snmp.poller import PauseCheck, SnmpPoller
 from collectors.snmp.transport import SnmpTransport
 from collectors.snmp.trap_config import TrapReceiverConfig, TrapV3User
 from collectors.ssh.executor import SshExecutor
@@ -46,6 +46,10 @@ from ssnoc.wiring import (
 )
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from alerts.service import AlertService as AlertPipelineService
+    from api.alert_services import AlertService
     from api.topology_services import TopologyService
     from collectors.snmp.traps import TrapReceiver
 
@@ -60,9 +64,11 @@ def build_api(
     ssh: SshCollectionService | None = None,
     *,
     topology: TopologyService | None = None,
+    alerts: AlertService | None = None,
 ) -> ApiApp:
     """The API over this process's stores; with ``ssh``, devices can be backed up on demand;
-    with ``topology``, the topology routes answer (else 503)."""
+    with ``topology``, the topology routes answer, with ``alerts`` the alert, silence,
+    maintenance and on-call routes (else 503)."""
     stores = noc.ssh_stores
     backup_now = None
     if ssh is not None:
@@ -92,6 +98,7 @@ def build_api(
         host_keys=stores.host_keys,
         backup_now=backup_now,
         topology=topology,
+        alerts=alerts,
     )
     return create_app(services)
 
@@ -109,12 +116,30 @@ def build_ssh_service(noc: Noc, loaded: LoadedInventory) -> SshCollectionService
     return service
 
 
-def build_poller(noc: Noc, loaded: LoadedInventory) -> SnmpPoller:
+def build_poller(noc: Noc, loaded: LoadedInventory, paused: PauseCheck | None = None) -> SnmpPoller:
+    """The SNMP poller of ``loaded``'s targets; ``paused`` names the devices not to poll now
+    (maintenance without data collection)."""
     transport = make_transport(noc.settings.poll.transport)
     sink = StoreSink(noc.state, noc.metrics, noc.events)
-    poller = SnmpPoller(transport, ProfileDeviceReader(), sink, noc.clock, noc.settings.poll)
+    poller = SnmpPoller(
+        transport, ProfileDeviceReader(), sink, noc.clock, noc.settings.poll, paused=paused
+    )
     poller.set_targets(loaded.targets)
     return poller
+
+
+def collection_pause(alerts: AlertPipelineService | None) -> PauseCheck | None:
+    """The poller's pause check: the alert service's open maintenance windows that pause
+    collection (None without alerts: every device is polled)."""
+    if alerts is None:
+        return None
+    service = alerts
+
+    def paused(device_id: str, region: str | None, now: datetime) -> bool:
+        # The service reads the same clock as the poller: ``now`` is its now.
+        return service.collection_paused(device_id, region)
+
+    return paused
 
 
 def build_lldp_collector(
@@ -219,8 +244,6 @@ async def run_server(noc: Noc, loaded: LoadedInventory) -> None:
         log.warning("not polling %s: %s", device_id, reason)
     for device_id, reason in loaded.ssh_skipped.items():
         log.warning("not collecting %s over SSH: %s", device_id, reason)
-    poller = build_poller(noc, loaded)
-    ssh = build_ssh_service(noc, loaded)
     # Failover changes go into the audit trail: the monitor publishes them on the process's bus.
     audit_failover_events(noc.events, noc.audit_trail)
     monitor = build_topology_monitor(noc, loaded.inventory)
@@ -228,9 +251,11 @@ async def run_server(noc: Noc, loaded: LoadedInventory) -> None:
     # stops the server at start rather than leaving it running deaf.
     alerts = build_alert_service(noc, loaded.inventory, monitor)
     traps = build_trap_receiver(noc, loaded)
+    poller = build_poller(noc, loaded, collection_pause(alerts))
+    ssh = build_ssh_service(noc, loaded)
     settings = noc.settings
     config = uvicorn.Config(
-        build_api(noc, ssh, topology=monitor),
+        build_api(noc, ssh, topology=monitor, alerts=alerts),
         host=settings.api.host,
         port=settings.api.port,
         log_level=settings.log_level.lower(),

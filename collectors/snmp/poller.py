@@ -7,6 +7,12 @@ delay the rest. A device that keeps failing is retried with a doubling back-off,
 (statuses, counters, health), with a full re-read every ``rediscover_every`` polls. Because a rate
 needs two readings, a device's second poll comes soon after its first (``prime_delay_s``), so the
 console shows rates within one interval of start.
+
+A maintenance window may ask for a device not to be polled while it is open (``paused``): a
+paused device is skipped when due and asked about again an interval later — no record, no sample,
+no failure counted. Once the window has closed it is read afresh, as at start (full read, rates
+primed anew), since the work may have changed its interfaces and a rate across the pause says
+nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -37,6 +43,10 @@ from core.settings import PollSettings
 
 log = logging.getLogger(__name__)
 
+PauseCheck = Callable[[str, str | None, datetime], bool]
+"""Whether a device must not be polled now: (device id, its region code, now) → skip it. Blocking
+(it may wait on a lock): the poller asks from a worker thread, once per tick for the devices due."""
+
 
 class PollSink(Protocol):
     """Where poll results go (the state DB and the metric store, in production)."""
@@ -55,6 +65,8 @@ class CycleReport:
     failed: dict[str, str] = field(default_factory=dict)
     duration_s: float = 0.0
     samples: int = 0
+    paused: list[str] = field(default_factory=list)
+    """Devices skipped because a maintenance window pauses their collection."""
 
 
 @dataclass
@@ -63,10 +75,13 @@ class _DeviceSchedule:
     polls: int = 0
     failures: int = 0
     in_flight: bool = False
+    paused: bool = False
     known_interfaces: dict[int, _KnownInterface] = field(default_factory=dict)
 
 
 class SnmpPoller:
+    """Polls its targets, each when due (see the module docstring)."""
+
     def __init__(
         self,
         transport: SnmpTransport,
@@ -78,7 +93,10 @@ class SnmpPoller:
         rediscover_every: int = 10,
         prime_delay_s: float = 15.0,
         flush_every: int = 200,
+        paused: PauseCheck | None = None,
     ) -> None:
+        """``paused`` says which devices a maintenance window keeps from being polled (None:
+        every device is polled when due)."""
         self._transport = transport
         self._reader = reader
         self._sink = sink
@@ -87,6 +105,7 @@ class SnmpPoller:
         self._rediscover_every = rediscover_every
         self._prime_delay_s = prime_delay_s
         self._flush_every = flush_every
+        self._paused = paused
         self._semaphore = asyncio.Semaphore(settings.concurrency)
         self._targets: dict[str, PollTarget] = {}
         self._schedules: dict[str, _DeviceSchedule] = {}
@@ -123,10 +142,16 @@ class SnmpPoller:
     # ------------------------------------------------------------------ polling
 
     async def poll_once(self, device_ids: Iterable[str] | None = None) -> CycleReport:
-        """Poll the given devices (default: all) now, concurrently, and deliver the results."""
-        chosen = list(self._targets) if device_ids is None else list(device_ids)
+        """Poll the given devices (default: all) now, concurrently, and deliver the results;
+        devices a maintenance window pauses are skipped (``paused`` in the report)."""
+        wanted = list(self._targets) if device_ids is None else list(device_ids)
         started = self._clock.monotonic()
         report = CycleReport()
+        paused = await self._paused_among(wanted)
+        report.paused = [device_id for device_id in wanted if device_id in paused]
+        chosen = [device_id for device_id in wanted if device_id not in paused]
+        for device_id in report.paused:
+            self._pause(device_id)
         results = await asyncio.gather(*(self._poll_device(i) for i in chosen))
         for device_id, (record, sample_count) in zip(chosen, results, strict=True):
             report.polled += 1
@@ -145,12 +170,7 @@ class SnmpPoller:
         flusher = asyncio.create_task(self._flush_periodically(stop))
         try:
             while not stop.is_set():
-                now = self._clock.monotonic()
-                for device_id, schedule in self._schedules.items():
-                    if schedule.in_flight or schedule.next_due_s > now:
-                        continue
-                    schedule.in_flight = True
-                    task = asyncio.create_task(self._poll_device(device_id))
+                for task in await self.start_due():
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
                 with contextlib.suppress(TimeoutError):
@@ -162,6 +182,58 @@ class SnmpPoller:
             flusher.cancel()
             await asyncio.gather(flusher, return_exceptions=True)
             await self.flush()
+
+    async def start_due(self) -> list[asyncio.Task[tuple[DevicePollRecord, int]]]:
+        """One tick of :meth:`run`: start polling every device that is due and not paused; the
+        polls started (each delivers its own result when it ends)."""
+        now = self._clock.monotonic()
+        due = [
+            device_id
+            for device_id, schedule in self._schedules.items()
+            if not schedule.in_flight and schedule.next_due_s <= now
+        ]
+        paused = await self._paused_among(due)
+        started = []
+        for device_id in due:
+            schedule = self._schedules.get(device_id)
+            if schedule is None or schedule.in_flight:  # targets changed while we asked
+                continue
+            if device_id in paused:
+                self._pause(device_id)
+                continue
+            schedule.in_flight = True
+            started.append(asyncio.create_task(self._poll_device(device_id)))
+        return started
+
+    async def _paused_among(self, device_ids: Sequence[str]) -> set[str]:
+        """Which of ``device_ids`` a maintenance window pauses now (asked in a worker thread: the
+        answer may wait on the alert pipeline's lock)."""
+        check = self._paused
+        if check is None or not device_ids:
+            return set()
+        targets = [self._targets[device_id] for device_id in device_ids]
+        at = self._clock.now()
+
+        def ask() -> set[str]:
+            return {t.device_id for t in targets if check(t.device_id, t.region or None, at)}
+
+        try:
+            return await asyncio.to_thread(ask)
+        except Exception:  # a task boundary: a failing maintenance check must not stop polling
+            log.exception("cannot tell which devices maintenance pauses: polling them all")
+            return set()
+
+    def _pause(self, device_id: str) -> None:
+        schedule = self._schedules[device_id]
+        target = self._targets[device_id]
+        if not schedule.paused:
+            log.info("polling of %s paused for maintenance", device_id)
+            schedule.paused = True
+            # Read afresh after the work (see the module docstring).
+            schedule.polls = 0
+            schedule.known_interfaces = {}
+            self._rates.forget(device_id)
+        schedule.next_due_s = self._clock.monotonic() + target.interval_s
 
     async def _flush_periodically(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -185,6 +257,9 @@ class SnmpPoller:
     async def _poll_device(self, device_id: str) -> tuple[DevicePollRecord, int]:
         target = self._targets[device_id]
         schedule = self._schedules[device_id]
+        if schedule.paused:
+            log.info("polling of %s resumed after maintenance", device_id)
+            schedule.paused = False
         full = schedule.polls % self._rediscover_every == 0 or not schedule.known_interfaces
         try:
             async with self._semaphore:

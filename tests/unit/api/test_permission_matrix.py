@@ -11,7 +11,11 @@ What each cell expects:
 - a role with it, on an object in its scope → neither 401, 403 nor 404;
 - a role with it, on an object outside its scope → 404, the same as a missing object;
 - lists return only objects in scope (checked on the device list, the region tree, metric
-  series and the topology's paths, failover board and root causes).
+  series, the topology's paths, failover board and root causes, alerts, silences, maintenance
+  windows, on-call schedules, escalations and notifications).
+
+The alert routes' objects (alerts, silences, maintenance windows, schedules) are those of the
+device's region in :mod:`tests.unit.api.security_scenario`'s alert world.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from api.app import create_app
 from api.deps import AuthenticatedCheck, PermissionCheck, PublicRoute
 from core.security.permissions import ROLE_PERMISSIONS, Permission, Role
 from core.security.principal import Grant
-from tests.unit.api.security_scenario import SecurityWorld, open_world
+from tests.unit.api.security_scenario import SecurityWorld, open_world, schedule_name, window_id
 
 PASSWORD = "Matrix-Passw0rd!"
 
@@ -109,6 +113,25 @@ BODIES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("DELETE", "/api/v1/users/{username}/tokens/{token_id}"): None,
     ("POST", "/api/v1/audit/console"): {"action": "open_configs", "target": "gz-core1"},
     ("POST", "/api/v1/reports/reviews"): None,
+    ("POST", "/api/v1/alerts/{fingerprint}/ack"): {"note": "matrix"},
+    ("POST", "/api/v1/alerts/{fingerprint}/unack"): {"reason": "matrix"},
+    ("POST", "/api/v1/silences"): {
+        "matchers": '{region="440103", alertname="matrix"}',
+        "ends_at": "2026-03-01T12:00:00Z",
+        "comment": "matrix",
+    },
+    ("DELETE", "/api/v1/silences/{silence_id}"): None,
+    ("POST", "/api/v1/maintenance"): {
+        "regions": ["440103"],
+        "recurrence": "weekly Sun 02:00-04:00 Asia/Shanghai",
+        "comment": "matrix",
+    },
+    ("DELETE", "/api/v1/maintenance/{window_id}"): None,
+    ("POST", "/api/v1/oncall/{schedule}/overrides"): {
+        "user": "victim",
+        "starts_at": "2026-03-01T09:00:00Z",
+        "ends_at": "2026-03-01T12:00:00Z",
+    },
 }
 QUERIES: dict[str, str] = {
     "/api/v1/metrics/query_range": "?name=device_up",
@@ -121,11 +144,16 @@ LAST = ("/api/v1/auth/logout",)
 
 
 def fill(template: str, device: str, version: int, world: SecurityWorld) -> str:
+    region = world.region_of[device]
     return (
         template.replace("{device_id}", device)
+        .replace("{fingerprint}", world.alerts.alert_of[device])
+        .replace("{silence_id}", world.alerts.silence_of[region])
+        .replace("{window_id}", window_id(region))
+        .replace("{schedule}", schedule_name(region))
         .replace("{version_id}", str(version))
         .replace("{version}", str(version))
-        .replace("{code}", world.region_of[device])
+        .replace("{code}", region)
         .replace("{username}", "victim")
         .replace("{token_id}", str(world.victim_token_id))
         .replace("{role}", "viewer")
@@ -133,8 +161,20 @@ def fill(template: str, device: str, version: int, world: SecurityWorld) -> str:
     )
 
 
+OBJECTS = (
+    "{device_id}",
+    "{version_id}",
+    "{code}",
+    "{fingerprint}",
+    "{silence_id}",
+    "{window_id}",
+    "{schedule}",
+)
+"""Path parameters naming an object that lies in a region."""
+
+
 def takes_object(template: str) -> bool:
-    return any(p in template for p in ("{device_id}", "{version_id}", "{code}"))
+    return any(p in template for p in OBJECTS)
 
 
 def test_every_route_declares_a_permission(tmp_path: Path) -> None:
@@ -256,3 +296,53 @@ async def test_lists_hold_only_what_is_in_scope(tmp_path: Path) -> None:
     assert {c["region"] for c in causes} <= {"440103"}
     assert [node["code"] for node in tree] == ["440103"]
     assert all(s["labels"].get("device") == "gz-liwan-acc1" for s in series)
+
+
+async def test_alert_lists_hold_what_concerns_the_caller(tmp_path: Path) -> None:
+    """Liwan's on-call sees Liwan's alerts, escalations and notifications only; silences,
+    windows and schedules of Liwan and above it (the city's, the province's), never Yuexiu's
+    beside it — and may end only Liwan's."""
+    with open_world(tmp_path) as world:
+        await world.alerts.cycle(30)  # the groups' wait is over: notices sent, on-call paged
+        world.users.create_user(
+            "liwan", PASSWORD, grants=(Grant(Role.ONCALL, "440103"),), created_by="t"
+        )
+        app = create_app(world.services)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test"
+        ) as http:
+            login = await http.post(
+                "/api/v1/auth/login", json={"username": "liwan", "password": PASSWORD}
+            )
+            http.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+            alerts = (await http.get("/api/v1/alerts")).json()
+            silences = (await http.get("/api/v1/silences")).json()
+            windows = (await http.get("/api/v1/maintenance")).json()
+            schedules = (await http.get("/api/v1/oncall")).json()
+            escalations = (await http.get("/api/v1/escalations")).json()
+            sent = (await http.get("/api/v1/notifications")).json()
+    assert alerts
+    assert {a["region"] for a in alerts} == {"440103"}
+    liwan = {a["fingerprint"] for a in alerts}
+    assert world.alerts.alert_of["gz-liwan-acc1"] in liwan
+    assert {(s["region"], s["manageable"]) for s in silences} == {
+        ("440000", False),
+        ("440100", False),
+        ("440103", True),
+    }
+    assert [(w["id"], w["manageable"]) for w in windows] == [
+        ("mw-440000", False),
+        ("mw-440100", False),
+        ("mw-440103", True),
+    ]
+    assert [(s["name"], s["manageable"]) for s in schedules] == [
+        ("oncall-440000", False),
+        ("oncall-440100", False),
+        ("oncall-440103", True),
+    ]
+    assert escalations
+    assert all(set(e["fingerprints"]) <= liwan for e in escalations)
+    notice = f"silence:{world.alerts.silence_of['440103']}"  # its start, announced
+    assert {fp for d in sent for fp in d["fingerprints"]} == {*liwan, notice} - {
+        world.alerts.alert_of["gz-liwan-acc1"]  # folded under the site's isolation: not told
+    } - {a["fingerprint"] for a in alerts if a["status"] == "pending"}
