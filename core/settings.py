@@ -49,6 +49,10 @@ class PollSettings(BaseModel):
     """Seconds between two LLDP collections of the fleet (neighbours change slowly)."""
     lldp_concurrency: int = Field(default=16, ge=1, le=1024)
     """Devices whose LLDP tables are walked at the same time."""
+    routing_interval_s: float = Field(default=60.0, gt=0)
+    """Seconds between two routing collections (OSPF, BGP, VRRP, addresses) of the fleet."""
+    routing_concurrency: int = Field(default=16, ge=1, le=1024)
+    """Devices whose routing tables are walked at the same time."""
 
 
 class SshSettings(BaseModel):

@@ -23,6 +23,7 @@ from api.security_services import SecurityServices
 from collectors.snmp.device_reader import ProfileDeviceReader
 from collectors.snmp.lldp_cycle import LldpCollector, NeighbourStoreSink
 from collectors.snmp.poller import PauseCheck, SnmpPoller
+from collectors.snmp.routing_cycle import RoutingCollector, RoutingStoreSink
 from collectors.snmp.transport import SnmpTransport
 from collectors.snmp.trap_config import TrapReceiverConfig, TrapV3User
 from collectors.ssh.executor import SshExecutor
@@ -35,6 +36,7 @@ from core.security.access_review import AccessReviewStore
 from core.security.rate_limit import LoginRateLimiter
 from core.settings import TrapSettings
 from core.state.neighbours import NeighbourRepository
+from core.state.routing import RoutingRepository
 from ssnoc import __version__
 from ssnoc.wiring import (
     LoadedInventory,
@@ -57,6 +59,7 @@ log = logging.getLogger(__name__)
 
 COMPACT_EVERY_S = 600.0
 LLDP_FIRST_DELAY_S = 30.0
+ROUTING_FIRST_DELAY_S = 15.0
 
 
 def build_api(
@@ -140,6 +143,21 @@ def collection_pause(alerts: AlertPipelineService | None) -> PauseCheck | None:
         return service.collection_paused(device_id, region)
 
     return paused
+
+
+def build_routing_collector(
+    noc: Noc, loaded: LoadedInventory, transport: SnmpTransport
+) -> RoutingCollector:
+    poll = noc.settings.poll
+    collector = RoutingCollector(
+        transport,
+        RoutingStoreSink(RoutingRepository(noc.engine)),
+        noc.clock,
+        interval_s=poll.routing_interval_s,
+        concurrency=poll.routing_concurrency,
+    )
+    collector.set_targets(loaded.targets)
+    return collector
 
 
 def build_lldp_collector(
@@ -270,12 +288,18 @@ async def run_server(noc: Noc, loaded: LoadedInventory) -> None:
     polling = asyncio.create_task(poller.run(stop), name="poller")
     # After the first poll has had its turn: LLDP can wait, the status board cannot.
     discovering = asyncio.create_task(lldp.run(stop, first_delay_s=LLDP_FIRST_DELAY_S), name="lldp")
+    routing_transport = make_transport(settings.poll.transport)
+    routing = build_routing_collector(noc, loaded, routing_transport)
+    # OSPF/BGP/VRRP: evidence for the failover board beside the interface states.
+    following_routes = asyncio.create_task(
+        routing.run(stop, first_delay_s=ROUTING_FIRST_DELAY_S), name="routing"
+    )
     collecting = asyncio.create_task(ssh.run(stop), name="ssh-collector")
     compacting = asyncio.create_task(_compact_periodically(noc, stop), name="compaction")
     following = asyncio.create_task(
         monitor.run(stop, settings.topology.refresh_s), name="topology-monitor"
     )
-    tasks = [polling, collecting, compacting, discovering, following]
+    tasks = [polling, collecting, compacting, discovering, following, following_routes]
     if alerts is not None:
         tasks.append(asyncio.create_task(alerts.run(stop), name="alerts"))
     receiving = await start_traps(traps)
@@ -289,6 +313,7 @@ async def run_server(noc: Noc, loaded: LoadedInventory) -> None:
         await ssh.close()
         await poller.close()
         await lldp_transport.close()
+        await routing_transport.close()
         with contextlib.suppress(FileNotFoundError):
             pid_path.unlink()
 

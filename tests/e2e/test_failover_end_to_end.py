@@ -35,6 +35,7 @@ def noc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNoc]:
         SSNOC_POLL__TIMEOUT_S="1",
         SSNOC_POLL__RETRIES="1",
         SSNOC_POLL__BACKOFF_MAX_S=str(INTERVAL_S),
+        SSNOC_POLL__ROUTING_INTERVAL_S=str(INTERVAL_S),
         SSNOC_SSH__INTERVAL_S="3600",
         SSNOC_TOPOLOGY__REFRESH_S=str(REFRESH_S),
     ) as running:
