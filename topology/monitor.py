@@ -31,6 +31,7 @@ from core.model import Inventory, Status
 from core.state.link_states import read_link_states
 from core.state.neighbours import NeighbourRepository
 from core.state.repository import StateRepository
+from core.state.routing import RoutingRepository
 from topology.discovery import match_links
 from topology.failover import FailoverTracker, SiteFailover
 from topology.graph import Topology, build_topology
@@ -92,6 +93,8 @@ class TopologySnapshot:
     """The devices unreachable and the links down at ``as_of``, grouped by cause."""
     facts: InventoryFacts
     terminals_per_county: Mapping[str, int] = field(default_factory=dict)
+    vrrp_roles: Mapping[str, str] = field(default_factory=dict)
+    """Device id → its VRRP role (master, backup, initialize, mixed) where it runs VRRP."""
 
     @property
     def redundancy(self) -> RedundancyReport:
@@ -136,6 +139,7 @@ class TopologyMonitor:
         self._state = state
         self._clock = clock
         self._neighbours = NeighbourRepository(engine)
+        self._routing = RoutingRepository(engine)
         self._tracker = FailoverTracker(clock, bus)
         self._terminals = dict(terminals_per_county or {})
         self._max_age_s = max_age_s
@@ -174,6 +178,7 @@ class TopologyMonitor:
                 root_causes=find_root_causes(topology, unreachable, failed, facts.primary),
                 facts=facts,
                 terminals_per_county=self._terminals,
+                vrrp_roles={d: str(role) for d, role in self._routing.vrrp_roles().items()},
             )
             self._snapshot = snapshot
             return snapshot
@@ -212,7 +217,9 @@ class TopologyMonitor:
         """Region ``code``'s devices and links (:class:`~core.errors.NotFound`: no such region)."""
         now = self.snapshot()
         states = {d: s.state for d, s in now.failover_states.items()}
-        return region_topology(now.topology, states, now.facts.regions, code, now.as_of)
+        return region_topology(
+            now.topology, states, now.facts.regions, code, now.as_of, now.vrrp_roles
+        )
 
     def paths(
         self, region: str | None = None, *, visible: RegionFilter | None = None

@@ -51,6 +51,10 @@ class TopologyNode(Result):
     site_id: str
     status: Status
     failover: FailoverState | None = Field(description="None for cores and service hosts")
+    vrrp: str | None = Field(
+        default=None,
+        description="VRRP role where it runs virtual routers: master, backup, initialize, mixed",
+    )
 
 
 class TopologyLink(Result):
@@ -196,6 +200,7 @@ def region_topology(
     index: RegionIndex,
     code: str,
     as_of: datetime,
+    vrrp_roles: Mapping[str, str] | None = None,
 ) -> RegionTopology:
     """The view of region ``code``: its devices and their links (see :class:`RegionTopology`)."""
     region = index.get(code)
@@ -211,14 +216,20 @@ def region_topology(
     return RegionTopology(
         region=RegionRef(code=region.code, name=region.name, level=region.level),
         as_of=as_of,
-        nodes=tuple(_node(topology, index, failover, d) for d in (*inside, *far)),
+        nodes=tuple(
+            _node(topology, index, failover, d, (vrrp_roles or {}).get(d)) for d in (*inside, *far)
+        ),
         links=tuple(_link(topology, k) for k in link_ids),
         children=tuple(_child(topology, index, failover, child) for child in index.children(code)),
     )
 
 
 def _node(
-    topology: Topology, index: RegionIndex, failover: Mapping[str, FailoverState], device_id: str
+    topology: Topology,
+    index: RegionIndex,
+    failover: Mapping[str, FailoverState],
+    device_id: str,
+    vrrp: str | None = None,
 ) -> TopologyNode:
     device = topology.devices[device_id]
     region = topology.region_of(device_id)
@@ -232,6 +243,7 @@ def _node(
         site_id=device.site,
         status=topology.device_status(device_id),
         failover=failover.get(device_id),
+        vrrp=vrrp,
     )
 
 

@@ -66,6 +66,8 @@ class TopologyNode(_Answer):
     status: Status = Status.UNKNOWN
     failover: FailoverState | None = None
     """``None`` for cores and service hosts (only city and county nodes fail over)."""
+    vrrp: str | None = None
+    """Its VRRP role (master, backup, …) where it runs virtual routers: the data-centre cores."""
 
 
 class TopologyLink(_Answer):

@@ -207,6 +207,7 @@ class _Lines:
             status_text(node.status),
             "  ",
             self._state_words(node),
+            (f"  VRRP {node.vrrp}" if node.vrrp else "", DIM),
         )
 
     def _link_label(self, link: TopologyLink, near: TopologyNode) -> Text:

@@ -116,6 +116,7 @@ async def test_a_region_view(world: ToyState, http: httpx.AsyncClient) -> None:
         "site_id": "gz-liwan",
         "status": "degraded",
         "failover": "on_backup",
+        "vrrp": None,
     }
     assert nodes[DC1]["failover"] is None
     links = {lk["id"]: lk for lk in view["links"]}

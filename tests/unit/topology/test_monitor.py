@@ -16,6 +16,7 @@ from core.events import LinkFailedOver, SiteIsolated, SiteRestored
 from core.model import Status
 from core.neighbours import LldpNeighbour, NeighbourSource, PortIdSubtype
 from core.state.neighbours import NeighbourRepository
+from core.state.routing import RoutingReport, RoutingRepository, VrrpRouter, VrrpState
 from tests.unit.topology.networks import (
     CHANCHENG,
     CHANCHENG_ACC,
@@ -314,3 +315,19 @@ async def test_the_loop_survives_a_failing_refresh(
     assert monitor.calls == 3
     assert "topology refresh failed" in caplog.text
     assert monitor.snapshot().as_of == T0
+
+
+def test_the_region_view_names_each_core_s_vrrp_role(world: ToyState) -> None:
+    routing = RoutingRepository(world.engine)
+    routing.replace_routing(
+        DC1, RoutingReport(vrrp=(VrrpRouter(if_index=9, vr_id=1, state=VrrpState.MASTER),)), T0
+    )
+    routing.replace_routing(
+        DC2, RoutingReport(vrrp=(VrrpRouter(if_index=9, vr_id=1, state=VrrpState.BACKUP),)), T0
+    )
+    monitor = world.monitor()
+    world.poll()
+    monitor.refresh()
+    nodes = {n.device_id: n for n in monitor.region_topology("440000").nodes}
+    assert (nodes[DC1].vrrp, nodes[DC2].vrrp) == ("master", "backup")
+    assert nodes[GZ_CORE].vrrp is None  # runs no virtual router
