@@ -12,16 +12,15 @@ discovery needs to tell "not seen" from "not asked".
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
 
+from collectors.snmp.fleet_cycle import FleetCycle
 from collectors.snmp.lldp import LldpResult, collect_lldp
 from collectors.snmp.readings import PollTarget
 from collectors.snmp.transport import SnmpTransport
 from core.clock import Clock
-from core.errors import NocError, StoreError
+from core.errors import StoreError
 from core.neighbours import NeighbourSource, normalise_mac
 from core.state.neighbours import NeighbourRepository
 
@@ -35,18 +34,11 @@ LldpSink = Callable[[Sequence[LldpResult]], Awaitable[None]]
 """Receives each cycle's results; raising :class:`core.errors.NocError` loses only that cycle."""
 
 
-@dataclass
-class LldpCycleReport:
-    """What one :meth:`LldpCollector.collect_once` did."""
+class LldpCollector(FleetCycle[LldpResult]):
+    """Collects LLDP neighbours from a set of devices every ``interval_s``; a report's
+    ``found`` counts neighbours."""
 
-    collected: int = 0
-    neighbours: int = 0
-    failed: dict[str, str] = field(default_factory=dict)
-    duration_s: float = 0.0
-
-
-class LldpCollector:
-    """Collects LLDP neighbours from a set of devices every ``interval_s``."""
+    what = "LLDP"
 
     def __init__(
         self,
@@ -57,25 +49,15 @@ class LldpCollector:
         interval_s: float = DEFAULT_LLDP_INTERVAL_S,
         concurrency: int = DEFAULT_LLDP_CONCURRENCY,
     ) -> None:
-        if interval_s <= 0 or concurrency < 1:
-            raise ValueError("interval_s must be positive and concurrency at least 1")
-        self._transport = transport
-        self._sink = sink
-        self._clock = clock
-        self._interval_s = interval_s
-        self._semaphore = asyncio.Semaphore(concurrency)
-        self._targets: dict[str, PollTarget] = {}
-        self._latest: dict[str, LldpResult] = {}
-        self._cycle_lock = asyncio.Lock()
+        super().__init__(transport, sink, clock, interval_s=interval_s, concurrency=concurrency)
 
-    def set_targets(self, targets: Iterable[PollTarget]) -> None:
-        """Replace the devices to collect; what is known of devices that stay is kept."""
-        self._targets = {t.device_id: t for t in targets}
-        self._latest = {d: r for d, r in self._latest.items() if d in self._targets}
+    async def read(self, target: PollTarget) -> LldpResult:
+        return await collect_lldp(
+            self._transport, target.snmp, device_id=target.device_id, clock=self._clock
+        )
 
-    @property
-    def targets(self) -> list[PollTarget]:
-        return list(self._targets.values())
+    def count(self, result: LldpResult) -> int | None:
+        return len(result.neighbours) if result.ok else None
 
     def collected_device_ids(self) -> frozenset[str]:
         """Devices whose last collection succeeded and whose agent speaks LLDP-MIB: only for
@@ -95,54 +77,6 @@ class LldpCollector:
             if mac is not None:
                 macs[device_id] = mac
         return macs
-
-    async def collect_once(self, device_ids: Iterable[str] | None = None) -> LldpCycleReport:
-        """Collect the given devices (default: all) now and hand the results to the sink."""
-        async with self._cycle_lock:
-            chosen = list(self._targets) if device_ids is None else list(device_ids)
-            started = self._clock.monotonic()
-            results = await asyncio.gather(*(self._collect(i) for i in chosen))
-            report = LldpCycleReport()
-            for result in results:
-                self._latest[result.device_id] = result
-                if result.ok:
-                    report.collected += 1
-                    report.neighbours += len(result.neighbours)
-                else:
-                    report.failed[result.device_id] = result.error or "failed"
-            try:
-                await self._sink(results)
-            except NocError as exc:
-                log.error("storing LLDP neighbours failed (next cycle stores afresh): %s", exc)
-            report.duration_s = self._clock.monotonic() - started
-            return report
-
-    async def run(self, stop: asyncio.Event, *, first_delay_s: float = 0.0) -> None:
-        """Collect every ``interval_s`` until ``stop`` is set; a slow cycle delays the next.
-
-        ``first_delay_s`` lets the poller's first full reads go first at start-up.
-        """
-        if first_delay_s > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=first_delay_s)
-        while not stop.is_set():
-            report = await self.collect_once()
-            log.info(
-                "LLDP cycle: %d devices, %d neighbours, %d failed in %.1f s",
-                report.collected,
-                report.neighbours,
-                len(report.failed),
-                report.duration_s,
-            )
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self._interval_s)
-
-    async def _collect(self, device_id: str) -> LldpResult:
-        target = self._targets[device_id]
-        async with self._semaphore:
-            return await collect_lldp(
-                self._transport, target.snmp, device_id=device_id, clock=self._clock
-            )
 
 
 class NeighbourStoreSink:

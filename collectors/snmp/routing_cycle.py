@@ -12,16 +12,15 @@ failure, never the cycle's), and hands each cycle's results to a sink — in pro
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
 
+from collectors.snmp.fleet_cycle import FleetCycle
 from collectors.snmp.readings import PollTarget
 from collectors.snmp.routing_state import RoutingResult, collect_routing
 from collectors.snmp.transport import SnmpTransport
 from core.clock import Clock
-from core.errors import NocError, StoreError
+from core.errors import StoreError
 from core.state.routing import RoutingRepository
 
 log = logging.getLogger(__name__)
@@ -34,19 +33,11 @@ RoutingSink = Callable[[Sequence[RoutingResult]], Awaitable[None]]
 """Receives each cycle's results; raising :class:`core.errors.NocError` loses only that cycle."""
 
 
-@dataclass
-class RoutingCycleReport:
-    """What one :meth:`RoutingCollector.collect_once` did."""
+class RoutingCollector(FleetCycle[RoutingResult]):
+    """Collects routing state from a set of devices every ``interval_s``; a report's ``found``
+    counts OSPF neighbours and BGP peers, in every state."""
 
-    collected: int = 0
-    adjacencies: int = 0
-    """OSPF neighbours and BGP peers listed, in every state."""
-    failed: dict[str, str] = field(default_factory=dict)
-    duration_s: float = 0.0
-
-
-class RoutingCollector:
-    """Collects routing state from a set of devices every ``interval_s``."""
+    what = "routing"
 
     def __init__(
         self,
@@ -57,78 +48,17 @@ class RoutingCollector:
         interval_s: float = DEFAULT_ROUTING_INTERVAL_S,
         concurrency: int = DEFAULT_ROUTING_CONCURRENCY,
     ) -> None:
-        if interval_s <= 0 or concurrency < 1:
-            raise ValueError("interval_s must be positive and concurrency at least 1")
-        self._transport = transport
-        self._sink = sink
-        self._clock = clock
-        self._interval_s = interval_s
-        self._semaphore = asyncio.Semaphore(concurrency)
-        self._targets: dict[str, PollTarget] = {}
-        self._latest: dict[str, RoutingResult] = {}
-        self._cycle_lock = asyncio.Lock()
+        super().__init__(transport, sink, clock, interval_s=interval_s, concurrency=concurrency)
 
-    def set_targets(self, targets: Iterable[PollTarget]) -> None:
-        """Replace the devices to collect; what is known of devices that stay is kept."""
-        self._targets = {t.device_id: t for t in targets}
-        self._latest = {d: r for d, r in self._latest.items() if d in self._targets}
+    async def read(self, target: PollTarget) -> RoutingResult:
+        return await collect_routing(
+            self._transport, target.snmp, device_id=target.device_id, clock=self._clock
+        )
 
-    @property
-    def targets(self) -> list[PollTarget]:
-        return list(self._targets.values())
-
-    def latest(self) -> dict[str, RoutingResult]:
-        """Each device's last result, by device id."""
-        return dict(self._latest)
-
-    async def collect_once(self, device_ids: Iterable[str] | None = None) -> RoutingCycleReport:
-        """Collect the given devices (default: all) now and hand the results to the sink."""
-        async with self._cycle_lock:
-            chosen = list(self._targets) if device_ids is None else list(device_ids)
-            started = self._clock.monotonic()
-            results = await asyncio.gather(*(self._collect(i) for i in chosen))
-            report = RoutingCycleReport()
-            for result in results:
-                self._latest[result.device_id] = result
-                if result.ok and result.report is not None:
-                    report.collected += 1
-                    report.adjacencies += len(result.report.ospf or ())
-                    report.adjacencies += len(result.report.bgp or ())
-                else:
-                    report.failed[result.device_id] = result.error or "failed"
-            try:
-                await self._sink(results)
-            except NocError as exc:
-                log.error("storing routing state failed (next cycle stores afresh): %s", exc)
-            report.duration_s = self._clock.monotonic() - started
-            return report
-
-    async def run(self, stop: asyncio.Event, *, first_delay_s: float = 0.0) -> None:
-        """Collect every ``interval_s`` until ``stop`` is set; a slow cycle delays the next.
-
-        ``first_delay_s`` lets the poller's first full reads go first at start-up.
-        """
-        if first_delay_s > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=first_delay_s)
-        while not stop.is_set():
-            report = await self.collect_once()
-            log.info(
-                "routing cycle: %d devices, %d adjacencies, %d failed in %.1f s",
-                report.collected,
-                report.adjacencies,
-                len(report.failed),
-                report.duration_s,
-            )
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self._interval_s)
-
-    async def _collect(self, device_id: str) -> RoutingResult:
-        target = self._targets[device_id]
-        async with self._semaphore:
-            return await collect_routing(
-                self._transport, target.snmp, device_id=device_id, clock=self._clock
-            )
+    def count(self, result: RoutingResult) -> int | None:
+        if not result.ok or result.report is None:
+            return None
+        return len(result.report.ospf or ()) + len(result.report.bgp or ())
 
 
 class RoutingStoreSink:

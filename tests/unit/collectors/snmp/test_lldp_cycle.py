@@ -106,7 +106,7 @@ async def test_a_cycle_collects_every_device_with_bounded_concurrency(province: 
     assert transport.most == 3
     assert report.collected == len(province.devices)
     assert report.failed == {"silent1": "no answer within 1 s"}
-    assert report.neighbours == sum(len(d.neighbours) for d in province.devices)
+    assert report.found == sum(len(d.neighbours) for d in province.devices)
     (results,) = sink.cycles
     assert {r.device_id for r in results} == {t.device_id for t in targets} | {"silent1"}
     assert all(r.collected_at == clock.now() for r in results)

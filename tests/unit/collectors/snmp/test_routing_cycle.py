@@ -106,7 +106,7 @@ async def test_a_cycle_collects_every_device_with_bounded_concurrency(province: 
     assert report.failed == {"silent1": "no answer within 1 s"}
     routers = {d.id for d in province.devices if d.is_network_device}
     router_links = [lk for lk in province.links if {lk.a.device, lk.b.device} <= routers]
-    assert report.adjacencies == 2 * len(router_links)  # one adjacency at each end
+    assert report.found == 2 * len(router_links)  # one adjacency at each end
     (results,) = sink.cycles
     assert {r.device_id for r in results} == {t.device_id for t in targets} | {"silent1"}
     assert all(r.collected_at == clock.now() for r in results)
