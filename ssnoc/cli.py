@@ -12,18 +12,16 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 
-from core.errors import NocError
 from core.settings import CONFIG_ENV, Settings, load_settings
 from ssnoc import __version__
 from ssnoc.commands.audit import audit_app
 from ssnoc.commands.config import scrub_command
+from ssnoc.commands.failures import clear_errors
 from ssnoc.commands.lab import lab_app
 from ssnoc.commands.security import security_app
 from ssnoc.commands.snmp import snmp_app
@@ -60,22 +58,6 @@ config_app = typer.Typer(
 )
 app.add_typer(config_app, name="config")
 config_app.command("scrub")(scrub_command)
-
-
-def clear_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Report NocError as one line and exit 2; Ctrl-C exits 130 quietly."""
-
-    @wraps(command)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except NocError as exc:
-            typer.echo(f"ssnoc: {exc}", err=True)
-            raise typer.Exit(2) from None
-        except KeyboardInterrupt:
-            raise typer.Exit(130) from None
-
-    return run
 
 
 def _print_version(wanted: bool) -> None:

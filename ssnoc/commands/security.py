@@ -19,19 +19,19 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
 from enum import StrEnum
-from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
 from core.clock import Clock, SystemClock
-from core.errors import ConfigError, NocError
+from core.errors import ConfigError
 from core.security.scope import is_region_code, scope_covers
 from core.settings import Settings, load_settings
+from ssnoc.commands.failures import clear_errors
 
 # The reports' modules load SQLAlchemy, Alembic and the audit trail's crypto (half a second):
 # imported where a command runs, so the rest of the CLI starts without them.
@@ -45,7 +45,6 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 R = TypeVar("R")
 
-EXIT_FAILED = 2
 UNUSED_AFTER_DAYS = 90
 """core.security.access_review.DEFAULT_UNUSED_AFTER_DAYS, without importing it at start-up."""
 SIGN_ACTION = "access_review_sign"
@@ -74,27 +73,13 @@ UnusedOption = Annotated[
 ]
 
 
-def _clear_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """A NocError becomes one line on stderr and exit status 2."""
-
-    @wraps(command)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except NocError as exc:
-            typer.echo(f"ssnoc: {exc}", err=True)
-            raise typer.Exit(EXIT_FAILED) from None
-
-    return run
-
-
 @security_app.callback()
 def _group() -> None:
     """Permission reports: device and host accounts against the policy, NOC access review."""
 
 
 @security_app.command("accounts")
-@_clear_errors
+@clear_errors
 def accounts_command(
     policy: PolicyOption = None,
     output: FormatOption = OutputFormat.TABLE,
@@ -125,7 +110,7 @@ def accounts_command(
 
 
 @security_app.command("access")
-@_clear_errors
+@clear_errors
 def access_command(
     output: FormatOption = OutputFormat.TABLE,
     unused_after_days: UnusedOption = UNUSED_AFTER_DAYS,
@@ -150,7 +135,7 @@ def access_command(
 
 
 @security_app.command("changes")
-@_clear_errors
+@clear_errors
 def changes_command(
     policy: PolicyOption = None,
     output: Annotated[OutputFormat, typer.Option("--format", help="table or json.")] = (
@@ -187,7 +172,7 @@ def changes_command(
 
 
 @security_app.command("sign-review")
-@_clear_errors
+@clear_errors
 def sign_review_command(
     policy: PolicyOption = None,
     reviewer: Annotated[

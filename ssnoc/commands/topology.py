@@ -18,16 +18,16 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from functools import wraps
 from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
-from core.errors import ConfigError, NocError
+from core.errors import ConfigError
 from core.security.scope import is_region_code
 from core.settings import load_settings
+from ssnoc.commands.failures import clear_errors
 
 # networkx and the state DB's modules take a moment to load: imported where a command runs.
 if TYPE_CHECKING:
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 R = TypeVar("R")
 
-EXIT_FAILED = 2
 
 topology_app = typer.Typer(
     help="The topology: failover state, single points of failure, paths, impact, root causes.",
@@ -53,20 +52,6 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print the API's JSON i
 RegionOption = Annotated[
     str | None, typer.Option(metavar="CODE", help="Only this region and below it.")
 ]
-
-
-def _clear_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """A NocError becomes one line on stderr and exit status 2."""
-
-    @wraps(command)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except NocError as exc:
-            typer.echo(f"ssnoc: {exc}", err=True)
-            raise typer.Exit(EXIT_FAILED) from None
-
-    return run
 
 
 @topology_app.callback()
@@ -97,7 +82,7 @@ def _region(code: str | None, option: str = "--region") -> str | None:
 
 
 @topology_app.command("failover")
-@_clear_errors
+@clear_errors
 def failover_command(
     region: RegionOption = None,
     every: Annotated[
@@ -136,7 +121,7 @@ def failover_command(
 
 
 @topology_app.command("spof")
-@_clear_errors
+@clear_errors
 def spof_command(region: RegionOption = None, as_json: JsonOption = False) -> None:
     """Single points of failure of the network as built, the largest cut-offs first."""
     with open_monitor() as monitor:
@@ -159,7 +144,7 @@ def spof_command(region: RegionOption = None, as_json: JsonOption = False) -> No
 
 
 @topology_app.command("paths")
-@_clear_errors
+@clear_errors
 def paths_command(
     region: Annotated[str, typer.Argument(metavar="REGION", help="Region code, e.g. 440100.")],
     as_json: JsonOption = False,
@@ -189,7 +174,7 @@ def paths_command(
 
 
 @topology_app.command("impact")
-@_clear_errors
+@clear_errors
 def impact_command(
     device: Annotated[str | None, typer.Option(metavar="ID", help="A device id.")] = None,
     link: Annotated[str | None, typer.Option(metavar="ID", help="A link id.")] = None,
@@ -210,7 +195,7 @@ def impact_command(
 
 
 @topology_app.command("root-causes")
-@_clear_errors
+@clear_errors
 def root_causes_command(as_json: JsonOption = False) -> None:
     """What is down now, grouped by root cause, topmost first."""
     with open_monitor() as monitor:

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from core.errors import NocError
-from ssnoc.commands.users_state import clear_errors, open_state
+from ssnoc.commands.failures import clear_errors
+from ssnoc.commands.users_state import open_state
 
 if TYPE_CHECKING:
     from core.security.user_views import ApiTokenView, UserView

@@ -8,13 +8,10 @@ The directory (argon2, SQLAlchemy, Alembic) is imported inside the functions: ev
 from __future__ import annotations
 
 import getpass
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from functools import wraps
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
-
-import typer
 
 from core.clock import Clock, SystemClock
 from core.errors import NocError
@@ -26,25 +23,8 @@ if TYPE_CHECKING:
 
     from core.security.users import UserDirectory
 
-EXIT_FAILED = 2
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-def clear_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """A NocError is one line on stderr and exit status 2; Ctrl-C exits 130 quietly."""
-
-    @wraps(command)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except NocError as exc:
-            typer.echo(f"ssnoc: {exc}", err=True)
-            raise typer.Exit(EXIT_FAILED) from None
-        except KeyboardInterrupt:
-            raise typer.Exit(130) from None
-
-    return run
 
 
 def make_hasher() -> PasswordHasher:

@@ -19,7 +19,6 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
@@ -30,6 +29,7 @@ from core.clock import Clock, SystemClock
 from core.credentials import SnmpV2cCredential, SshCredential
 from core.errors import CredentialError, NocError, VaultError
 from core.settings import Settings, load_settings
+from ssnoc.commands.failures import clear_errors
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 # commands: together they take a third of a second to load, which every other `ssnoc` command
 # would pay for, since the CLI imports this module at start.
 
-EXIT_FAILED = 2
 KINDS = ("snmp", "ssh")
 """The kinds of vault entry (``core.security.vault.VaultKind``, not imported at start)."""
 P = ParamSpec("P")
@@ -59,27 +58,11 @@ def _group() -> None:
     """The encrypted device credentials vault and its key file."""
 
 
-def _clear_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """A NocError is one line on stderr and exit status 2; Ctrl-C exits 130 quietly."""
-
-    @wraps(command)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except NocError as exc:
-            typer.echo(f"ssnoc: {exc}", err=True)
-            raise typer.Exit(EXIT_FAILED) from None
-        except KeyboardInterrupt:
-            raise typer.Exit(130) from None
-
-    return run
-
-
 # ---------------------------------------------------------------------------------- commands
 
 
 @vault_app.command("init")
-@_clear_errors
+@clear_errors
 def init_command() -> None:
     """Create the vault's key file (refuses to overwrite one)."""
     from core.security.vault_key import create_key_file
@@ -96,7 +79,7 @@ def init_command() -> None:
 
 
 @vault_app.command("import")
-@_clear_errors
+@clear_errors
 def import_command(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="A credentials YAML file.")],
     delete_plaintext: Annotated[
@@ -127,7 +110,7 @@ def import_command(
 
 
 @vault_app.command("list")
-@_clear_errors
+@clear_errors
 def list_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the entries as JSON.")] = False,
 ) -> None:
@@ -153,7 +136,7 @@ def list_command(
 
 
 @vault_app.command("set-snmp")
-@_clear_errors
+@clear_errors
 def set_snmp_command(
     name: Annotated[str, typer.Argument(help="The credential's name, as the inventory uses it.")],
     community_stdin: Annotated[
@@ -172,7 +155,7 @@ def set_snmp_command(
 
 
 @vault_app.command("set-ssh")
-@_clear_errors
+@clear_errors
 def set_ssh_command(
     name: Annotated[str, typer.Argument(help="The credential's name, as the inventory uses it.")],
     username: Annotated[str, typer.Option("--username", help="The login name.")],
@@ -205,7 +188,7 @@ def set_ssh_command(
 
 
 @vault_app.command("remove")
-@_clear_errors
+@clear_errors
 def remove_command(
     kind: Annotated[str, typer.Argument(metavar="KIND", help="snmp or ssh.")],
     name: Annotated[str, typer.Argument(help="The credential's name.")],
@@ -220,7 +203,7 @@ def remove_command(
 
 
 @vault_app.command("rotate-key")
-@_clear_errors
+@clear_errors
 def rotate_key_command() -> None:
     """Re-encrypt every credential with a new key; the key file then holds only the new key."""
     with _state() as state, state.audited("vault_rotate", "vault") as note:
