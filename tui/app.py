@@ -21,22 +21,18 @@ from textual.screen import Screen
 
 from core.security.permissions import Permission
 from tui.client import ApiError, ApiUnavailable, NocApiClient
-from tui.commands import NEEDS_PERMISSION, CommandError, Verb, parse_command
+from tui.command_routes import CommandRoutes
+from tui.commands import NEEDS_PERMISSION, CommandError, parse_command
 from tui.messages import OpenAccounts, OpenConfigs, OpenDevice, OpenRegion
 from tui.screens.accounts import DeviceAccountsScreen
-from tui.screens.audit import AuditScreen
-from tui.screens.backups import BackupsScreen
+from tui.screens.alerts import ALERT_POLL_S
 from tui.screens.command import CommandScreen
 from tui.screens.configs import ConfigScreen
 from tui.screens.device import DeviceScreen
-from tui.screens.failover import FailoverScreen
-from tui.screens.fleet_accounts import FleetAccountsScreen
 from tui.screens.help import HelpScreen
-from tui.screens.login import LoginScreen, PasswordScreen
+from tui.screens.login import LoginScreen
 from tui.screens.province import ProvinceScreen
-from tui.screens.security import SecurityScreen
-from tui.screens.topology import OpenTopology, TopologyScreen, region_for_command
-from tui.screens.users import UsersScreen
+from tui.screens.topology import OpenTopology, TopologyScreen
 from tui.session import REFUSE, Gate, Guarded, Session, fetch_session, refusal
 
 S = TypeVar("S", bound=Screen[None])
@@ -83,13 +79,15 @@ class NocConsole(App[None]):
         username: str | None = None,
         password: SecretStr | str | None = None,
         export_dir: Path | None = None,
+        alert_poll_s: float = ALERT_POLL_S,
     ) -> None:
         """``client`` with a bearer token of its own (a personal API token) goes straight to the
         province; without one the login screen comes first, pre-filled with ``username``;
         ``username`` and ``password`` together log in without showing it. ``export_dir``: where
-        exports are written (default: the working directory)."""
-        if refresh_interval_s <= 0:
-            raise ValueError("refresh_interval_s must be positive")
+        exports are written (default: the working directory); ``alert_poll_s``: how often the
+        alert list asks for news."""
+        if refresh_interval_s <= 0 or alert_poll_s <= 0:
+            raise ValueError("refresh_interval_s and alert_poll_s must be positive")
         if password is not None and not username:
             raise ValueError("a password needs a username")
         super().__init__()
@@ -98,6 +96,8 @@ class NocConsole(App[None]):
         self.read_only = read_only
         """Actions that do something (a backup now) are hidden and refused; reading is not."""
         self.export_dir = export_dir or Path.cwd()
+        self.alert_poll_s = alert_poll_s
+        self._routes = CommandRoutes(self)
         self.session = Session.pending()
         """Who is logged in and what they may do: nothing is offered until the server says."""
         self._username = username
@@ -186,7 +186,8 @@ class NocConsole(App[None]):
         self._show_title()
 
     @work(exclusive=True, group="session", exit_on_error=False)
-    async def _log_out(self) -> None:
+    async def log_out(self) -> None:
+        """End the session on the server, then back to the login screen."""
         self._leaving = True
         try:
             await self.client.logout()
@@ -210,7 +211,7 @@ class NocConsole(App[None]):
         message = DEVICE_KEYS.refusal(action)
         self.notify(message, title="Not allowed", severity="warning")
 
-    def _offer(self, screen: S) -> S:
+    def offer(self, screen: S) -> S:
         """``screen`` with the keys of :data:`DEVICE_KEYS` hidden from a user who may not use
         them. Those screens know nothing of users; the app, which routes, decides what it
         offers — so it wraps their ``check_action`` rather than teach each one."""
@@ -232,7 +233,7 @@ class NocConsole(App[None]):
 
     # ------------------------------------------------------------------ audit
 
-    def _record_then_show(
+    def record_then_show(
         self, action: str, target: str | None, screen: Callable[[], Screen[None]]
     ) -> None:
         """Write what the user opens to the audit trail, then open it: the record is there
@@ -252,7 +253,7 @@ class NocConsole(App[None]):
 
     def on_open_device(self, message: OpenDevice) -> None:
         self.push_screen(
-            self._offer(
+            self.offer(
                 DeviceScreen(
                     self.client,
                     message.device_id,
@@ -272,7 +273,7 @@ class NocConsole(App[None]):
             self.refresh_interval_s,
             read_only=self.read_only,
         )
-        self._record_then_show("open_configs", message.device_id, lambda: self._offer(configs()))
+        self.record_then_show("open_configs", message.device_id, lambda: self.offer(configs()))
 
     def on_open_accounts(self, message: OpenAccounts) -> None:
         if not self._allowed("accounts"):
@@ -280,10 +281,10 @@ class NocConsole(App[None]):
         accounts = partial(
             DeviceAccountsScreen, self.client, message.device_id, self.refresh_interval_s
         )
-        self._record_then_show("open_accounts", message.device_id, accounts)
+        self.record_then_show("open_accounts", message.device_id, accounts)
 
     def on_open_region(self, message: OpenRegion) -> None:
-        self._home()
+        self.go_home()
         if not self.province.select_region(message.code):
             self.notify(f"no region {message.code}", title="Not found", severity="error")
 
@@ -294,26 +295,14 @@ class NocConsole(App[None]):
             return
         self.push_screen(TopologyScreen(self.client, code, self.refresh_interval_s, message.select))
 
-    def _home(self) -> None:
+    def go_home(self) -> None:
+        """Back to the province screen."""
         while len(self.screen_stack) > 1 and self.screen is not self.province:
             self.pop_screen()
 
-    def _refresh_if_shown(self, kind: type[Screen[None]]) -> bool:
-        # Asked for while it is shown: refresh it rather than stack a second one.
-        if isinstance(self.screen, kind):
-            self.call_next(self.screen.run_action, "refresh")
-            return True
-        return False
-
-    def _open(
-        self, kind: type[Screen[None]], make: Callable[[], Screen[None]], record: str | None = None
-    ) -> None:
-        if self._refresh_if_shown(kind):
-            return
-        if record is None:
-            self.push_screen(make())
-        else:
-            self._record_then_show(record, None, make)
+    def action_alerts(self) -> None:
+        """``!`` on the province screen: ``:alerts``."""
+        self.run_command("alerts")
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -337,61 +326,4 @@ class NocConsole(App[None]):
                 message = "the console is still asking the server who you are: try again soon"
             self.notify(message, title="Not allowed", severity="warning")
             return
-        self._route(command.verb, command.argument)
-
-    def _route(self, verb: Verb, argument: str | None) -> None:
-        client, interval, session = self.client, self.refresh_interval_s, self.session
-        match verb:
-            case Verb.DEVICE:
-                self.post_message(OpenDevice(argument or ""))
-            case Verb.REGION:
-                self.post_message(OpenRegion(argument or ""))
-            case Verb.BACKUPS:
-                if not self._refresh_if_shown(BackupsScreen):
-                    self.push_screen(self._offer(BackupsScreen(client, interval, self.read_only)))
-            case Verb.ACCOUNTS:
-                fleet = partial(FleetAccountsScreen, client, interval)
-                self._open(FleetAccountsScreen, fleet, "open_accounts")
-            case Verb.USERS:
-                users = partial(UsersScreen, client, session, interval, self.read_only)
-                self._open(UsersScreen, users)
-            case Verb.AUDIT:
-                audit = partial(AuditScreen, client, session, interval, self.export_dir)
-                self._open(AuditScreen, audit, "open_audit")
-            case Verb.SECURITY:
-                security = partial(
-                    SecurityScreen, client, session, interval, self.read_only, self.export_dir
-                )
-                self._open(SecurityScreen, security, "open_security")
-            case Verb.FAILOVER:
-                self._open(FailoverScreen, partial(FailoverScreen, client, interval))
-            case Verb.TOPOLOGY:
-                chosen = (
-                    self.province.region_tree.selected_code if self.province.is_mounted else None
-                )
-                try:
-                    self.post_message(OpenTopology(region_for_command(argument, chosen, session)))
-                except CommandError as exc:
-                    self.notify(str(exc), title="Command", severity="warning")
-            case Verb.PASSWORD:
-                self.push_screen(PasswordScreen(client))
-            case Verb.LOGOUT:
-                self._logout()
-            case Verb.HOME:
-                self._home()
-            case Verb.REFRESH:
-                self.call_next(self.screen.run_action, "refresh")
-            case Verb.HELP:
-                self.action_help()
-            case Verb.QUIT:
-                self.exit()
-
-    def _logout(self) -> None:
-        if not self.client.has_session:
-            self.notify(
-                "you came in with an API token: there is no session to end (q quits)",
-                title="Logout",
-                severity="warning",
-            )
-            return
-        self._log_out()
+        self._routes.route(command.verb, command.argument)

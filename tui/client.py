@@ -28,8 +28,9 @@ from core.state.views import (
     RegionNode,
     StatusCounts,
 )
+from tui.alert_client import AlertCalls
 from tui.api_models import BackupResult, DeviceAccount, DeviceSsh
-from tui.api_transport import API_PREFIX, ApiError, ApiTransport, ApiUnavailable, SessionLost
+from tui.api_transport import API_PREFIX, ApiError, ApiUnavailable, SessionLost
 from tui.security_models import (
     AccessReviewSummary,
     AccountFindings,
@@ -95,8 +96,9 @@ _AUDIT = TypeAdapter(list[AuditRecord])
 _IMPACT = TypeAdapter(ImpactReport)
 
 
-class NocApiClient(ApiTransport):
-    """Typed calls to the NOC API. Does not own its ``httpx`` client: whoever made it closes it."""
+class NocApiClient(AlertCalls):
+    """Typed calls to the NOC API (those of the alert routes in :class:`AlertCalls`). Does not
+    own its ``httpx`` client: whoever made it closes it."""
 
     # ------------------------------------------------------------------ sessions
 

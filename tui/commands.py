@@ -19,6 +19,10 @@ class Verb(StrEnum):
     SECURITY = "security"
     FAILOVER = "failover"
     TOPOLOGY = "topology"
+    ALERTS = "alerts"
+    SILENCES = "silences"
+    MAINTENANCE = "maintenance"
+    ONCALL = "oncall"
     PASSWORD = "password"  # noqa: S105 - a command's name, not a password
     LOGOUT = "logout"
     HELP = "help"
@@ -51,6 +55,18 @@ ALIASES: dict[str, Verb] = {
     "topology": Verb.TOPOLOGY,
     "topo": Verb.TOPOLOGY,
     "t": Verb.TOPOLOGY,
+    "alerts": Verb.ALERTS,
+    "alert": Verb.ALERTS,
+    "al": Verb.ALERTS,
+    "silences": Verb.SILENCES,
+    "silence": Verb.SILENCES,
+    "sil": Verb.SILENCES,
+    "maintenance": Verb.MAINTENANCE,
+    "maint": Verb.MAINTENANCE,
+    "mw": Verb.MAINTENANCE,
+    "oncall": Verb.ONCALL,
+    "on-call": Verb.ONCALL,
+    "oc": Verb.ONCALL,
     "password": Verb.PASSWORD,
     "passwd": Verb.PASSWORD,
     "pw": Verb.PASSWORD,
@@ -79,6 +95,10 @@ NEEDS_PERMISSION: dict[Verb, tuple[Permission, str]] = {
     Verb.SECURITY: (Permission.READ_SECURITY_REPORTS, "read the security reports"),
     Verb.FAILOVER: (Permission.READ_INVENTORY, "see which sites run on backup"),
     Verb.TOPOLOGY: (Permission.READ_INVENTORY, "see the network's topology"),
+    Verb.ALERTS: (Permission.READ_INVENTORY, "see the alerts"),
+    Verb.SILENCES: (Permission.READ_INVENTORY, "see the silences"),
+    Verb.MAINTENANCE: (Permission.READ_INVENTORY, "see the maintenance windows"),
+    Verb.ONCALL: (Permission.READ_INVENTORY, "see who is on call"),
 }
 """Commands only some users may run: the permission, and what it lets them do (for refusals)."""
 
@@ -96,6 +116,14 @@ USAGE = (
         "a region's nodes and links, its counties' failover, single points of failure "
         "(default: the region chosen on the province screen; aliases: topo, t)",
     ),
+    (
+        "alerts",
+        "live alerts, worst first, root causes with their consequences folded under them "
+        "(also ! on the province screen; aliases: alert, al)",
+    ),
+    ("silences", "silences: active, pending, expired; d expires one (aliases: silence, sil)"),
+    ("maintenance", "maintenance windows, open ones first (aliases: maint, mw)"),
+    ("oncall", "who is on call now on each schedule (aliases: on-call, oc)"),
     ("password", "change your password (aliases: passwd, pw)"),
     ("logout", "end your session and go back to the login screen (alias: bye)"),
     ("home", "back to the province screen (alias: province)"),

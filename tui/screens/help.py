@@ -84,6 +84,22 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ),
     ),
     (
+        "alerts (!, :alerts)",
+        (
+            ("!", "the live alert list (province screen)"),
+            ("space", "unfold the consequences of a root cause, or fold them again"),
+            ("enter", "the alert whole: labels, runbook, who holds it, its history"),
+            ("a", "ack: take the alert with a note, maybe for a while (30m, 2h)"),
+            ("u", "unack: give the alert back, saying why"),
+            ("s", "silence: matchers drafted from the alert, for how long, why"),
+            ("v", "show the recently resolved too, or hide them again"),
+        ),
+    ),
+    (
+        "silences (:silences, :maintenance, :oncall)",
+        (("d", "expire the silence under the cursor (asks first)"),),
+    ),
+    (
         "users (:users)",
         (
             ("n", "new user: its temporary password is shown once"),

@@ -33,6 +33,7 @@ class ProvinceScreen(RefreshingScreen):
         Binding("slash", "filter", "Filter"),
         Binding("r", "refresh", "Refresh"),
         Binding("t", "topology", "Topology"),
+        Binding("!", "app.alerts", "Alerts"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
