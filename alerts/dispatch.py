@@ -15,7 +15,11 @@ key. A group's timeline, on the route's settings:
 Departures from Alertmanager, each deliberate: a repeat is due once ``repeat_interval`` has passed
 (Alertmanager's wall-clock jitter usually pushes it to the flush after); a group whose visible
 firing alerts are all acknowledged is not repeated; a group whose firing alerts are all hidden
-(muted, or folded under their cause) sends nothing rather than an empty "resolved".
+(muted, or folded under their cause) sends nothing rather than an empty "resolved"; an alert
+released from under its cause while still firing (the cause resolved first, or no longer explains
+it) stays hidden for its route's ``group_wait`` from the tick that saw it released, as a new alert
+would wait — so the tail of a failure that is ending (a county still seen on its backup link for
+a poll after its city router came back) resolves unannounced, while one that lasts is told.
 
 Nothing here runs on timers: the caller calls :meth:`Dispatcher.tick` with the time (on a schedule,
 or at :meth:`Dispatcher.next_flush_at`), so timelines on a fake clock are exact.
@@ -118,6 +122,10 @@ class Dispatcher:
         self._send_resolved = send_resolved
         self._groups: dict[str, _Group] = {}
         self._firing: dict[str, AlertLike] = {}
+        self._folded: set[str] = set()
+        """Firing alerts folded under a firing cause at the last tick."""
+        self._released_at: dict[str, datetime] = {}
+        """Firing alerts no longer folded, and the tick that saw them released."""
 
     def ingest(self, alert: AlertLike, now: datetime) -> None:
         """Take a new or updated alert (firing or resolved; any other status is ignored)."""
@@ -149,13 +157,13 @@ class Dispatcher:
 
     def tick(self, now: datetime) -> list[Notification]:
         """Flush every group due by ``now``; the notifications to send, in due order."""
+        roots = self._roots_now(now)
         due = sorted(
             (g for g in self._groups.values() if g.next_flush_at <= now),
             key=lambda g: (g.next_flush_at, g.key),
         )
         if not due:
             return []
-        roots = root_causes(self._firing)
         consequences: dict[str, list[AlertLike]] = {}
         for fingerprint, root in roots.items():
             consequences.setdefault(root, []).append(self._firing[fingerprint])
@@ -171,6 +179,24 @@ class Dispatcher:
             if not group.alerts:
                 del self._groups[group.key]
         return notifications
+
+    def _roots_now(self, now: datetime) -> dict[str, str]:
+        """:func:`root_causes` of the firing alerts, noting which were released since last."""
+        roots = root_causes(self._firing)
+        for fingerprint in self._folded.difference(roots):
+            if fingerprint in self._firing:
+                self._released_at[fingerprint] = now
+        self._folded = set(roots)
+        for fingerprint in [
+            fp for fp in self._released_at if fp not in self._firing or fp in roots
+        ]:
+            del self._released_at[fingerprint]
+        return roots
+
+    def _held(self, alert: AlertLike, route: Route, now: datetime) -> bool:
+        """Whether ``alert`` was released from under its cause less than ``group_wait`` ago."""
+        released = self._released_at.get(alert.fingerprint)
+        return released is not None and now < released + route.group_wait
 
     def next_flush_at(self) -> datetime | None:
         """When the next group is due (so a scheduler can sleep until then)."""
@@ -206,6 +232,9 @@ class Dispatcher:
             folded = is_firing and alert.fingerprint in roots
             if folded or (self._muter is not None and self._muter.muted_by(alert, now)):
                 hidden_firing = hidden_firing or is_firing
+                continue
+            if is_firing and self._held(alert, group.route, now):
+                hidden_firing = True
                 continue
             (firing if is_firing else resolved).append(alert)
         # Resolved alerts leave the group at their first flush, muted ones unannounced (as in
