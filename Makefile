@@ -47,6 +47,7 @@ bench: system venv
 	$(BIN)/python bench/ssh_collect.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/topology.py
+	$(BIN)/python bench/alerts.py
 
 clean:
 	-$(BIN)/ssnoc lab down
