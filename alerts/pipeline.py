@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from queue import Empty, SimpleQueue
@@ -54,6 +54,7 @@ from core.errors import NocError, NotFound
 from core.events import (
     BackupFailed,
     ConfigChanged,
+    DeviceStatusChanged,
     Event,
     EventBus,
     HostKeyChanged,
@@ -143,9 +144,26 @@ class AlertPipeline:
         self._inbox: SimpleQueue[Event] = SimpleQueue()
         self._told: dict[GroupRef, frozenset[str]] = {}
         self._unpageable: set[str] = set()
+        self._on_arrival: Callable[[], None] | None = None
         if bus is not None:
             for kind in WATCHED_EVENTS:
-                bus.subscribe(kind, self._inbox.put)
+                bus.subscribe(kind, self._arrived)
+            bus.subscribe(DeviceStatusChanged, self._status_changed)
+
+    def call_on_arrival(self, callback: Callable[[], None] | None) -> None:
+        """Call ``callback`` (from the publisher's thread) whenever an event the rules watch, or
+        a device's status change, arrives — so the loop can evaluate at once, not at its next
+        turn."""
+        self._on_arrival = callback
+
+    def _arrived(self, event: Event) -> None:
+        self._inbox.put(event)
+        self._status_changed(event)
+
+    def _status_changed(self, _event: Event) -> None:
+        callback = self._on_arrival
+        if callback is not None:
+            callback()
 
     # --- start -----------------------------------------------------------------------------------
 

@@ -143,6 +143,16 @@ class AlertService:
             log.exception("alerts: start-up incomplete (deliveries not resumed)")
         delivering = asyncio.create_task(self._queue.run(), name="alert-delivery")
         next_housekeeping = self._clock.monotonic()
+        # A trap or a device going down wakes the loop at once: waiting for the next turn would
+        # add up to ``evaluate_every_s`` to every notification.
+        wake = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def arrived() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nothing to wake
+                loop.call_soon_threadsafe(wake.set)
+
+        self._pipeline.call_on_arrival(arrived)
         try:
             while not stop.is_set():
                 try:
@@ -155,9 +165,9 @@ class AlertService:
                         await self.housekeep(self._clock.now())
                     except Exception:  # pruning can wait for the next hour
                         log.exception("alerts: pruning old alerts and deliveries failed")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=self._every_s)
+                await _until_due(stop, wake, self._every_s)
         finally:
+            self._pipeline.call_on_arrival(None)
             delivering.cancel()
             await asyncio.gather(delivering, return_exceptions=True)
             await self.close()
@@ -361,3 +371,15 @@ def _in_region(alert: Alert, region: str) -> bool:
     if code is None or not is_region_code(code) or not is_region_code(region):
         return code == region
     return scope_covers(region, code)
+
+
+async def _until_due(stop: asyncio.Event, wake: asyncio.Event, timeout_s: float) -> None:
+    """Until ``stop`` or ``wake`` is set, or ``timeout_s`` has passed; ``wake`` is cleared."""
+    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+        await asyncio.gather(*waiters, return_exceptions=True)
+    wake.clear()

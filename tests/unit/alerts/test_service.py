@@ -352,3 +352,43 @@ async def test_the_service_runs_until_it_is_told_to_stop(
     assert world.service.last_cycle is not None
     assert world.service.last_cycle.at == T0
     assert world.service.alerts() == []
+
+
+async def test_a_trap_wakes_the_loop_at_once_instead_of_at_its_next_turn(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.events import TrapReceived
+
+    cycles: asyncio.Queue[datetime] = asyncio.Queue()
+    cycle = world.service.cycle
+
+    async def cycle_and_tell(now: datetime) -> CycleReport:
+        report = await cycle(now)
+        cycles.put_nowait(now)
+        return report
+
+    monkeypatch.setattr(world.service, "cycle", cycle_and_tell)
+    # The fixture's service cycles every few fake seconds; on the real loop that wait is a real
+    # timeout, far longer than this test may take: only a wake-up can start the second cycle.
+    monkeypatch.setattr(world.service, "_every_s", 3600.0)
+    world.toy.poll()
+    stop = asyncio.Event()
+    running = asyncio.create_task(world.service.run(stop))
+    try:
+        async with asyncio.timeout(10):
+            await cycles.get()  # the first turn
+            trap = TrapReceived(
+                at=world.clock.now(),
+                source_address="127.0.0.7",
+                device_id=LIWAN_ACC,
+                kind="linkDown",
+                trap_oid="1.3.6.1.6.3.1.1.5.3",
+                varbinds=(),
+                version="v2c",
+                if_index=1,
+            )
+            await asyncio.to_thread(world.toy.bus.publish, trap)  # from another thread
+            await cycles.get()  # woken, not an hour later
+    finally:
+        stop.set()
+        await running
