@@ -19,7 +19,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal, TypeVar
+from typing import Literal, TypeVar, cast
 
 from sqlalchemy import Engine, Select, delete, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -152,10 +152,7 @@ class StoredRouting:
         """The device's part in VRRP, for people; None when it reports no virtual router."""
         if not self.report.vrrp:
             return None
-        states = {router.state for router in self.report.vrrp}
-        if len(states) == 1:
-            return states.pop().value
-        return "mixed"
+        return _vrrp_role({router.state.value for router in self.report.vrrp})
 
 
 class RoutingRepository:
@@ -202,13 +199,21 @@ class RoutingRepository:
             raise StoreError(f"state DB: cannot read routing state: {exc}") from exc
 
     def vrrp_roles(self, device_ids: Collection[str] | None = None) -> dict[str, VrrpRole]:
-        """Device id → master, backup, initialize or mixed, for devices with virtual routers."""
-        roles: dict[str, VrrpRole] = {}
-        for device_id, stored in self.routing(device_ids).items():
-            role = stored.vrrp_role
-            if role is not None:
-                roles[device_id] = role
-        return roles
+        """Device id → master, backup, initialize or mixed, for devices with virtual routers.
+
+        Reads the VRRP rows alone: the topology monitor asks on every refresh, and the whole
+        routing state (adjacencies, peers, addresses) is not needed for this."""
+        query = select(VrrpRouterRow.device_id, VrrpRouterRow.state)
+        if device_ids is not None:
+            query = query.where(VrrpRouterRow.device_id.in_(list(device_ids)))
+        states: dict[str, set[str]] = defaultdict(set)
+        try:
+            with self._sessions() as session:
+                for device_id, state in session.execute(query):
+                    states[device_id].add(state)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"state DB: cannot read VRRP roles: {exc}") from exc
+        return {device_id: _vrrp_role(found) for device_id, found in states.items()}
 
 
 def read_routing(
@@ -398,3 +403,11 @@ def _vrrp(row: VrrpRouterRow) -> VrrpRouter:
         priority=row.priority,
         since=row.state_since,
     )
+
+
+def _vrrp_role(states: set[str]) -> VrrpRole:
+    """One device's part in VRRP from the states of its virtual routers (not empty)."""
+    if len(states) == 1:
+        (state,) = states
+        return cast(VrrpRole, state)
+    return "mixed"
