@@ -25,6 +25,8 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
 
 from alerts.history import AlertStore, InMemoryAlertStore, alert_from_dict, alert_to_dict
 from alerts.lifecycle import FIRING, AlertState, attach, detach, is_under
@@ -246,20 +248,43 @@ class AlertEngine:
                 self._unlink(consequence, transitions[-1].at, SYSTEM, "cause resolved", cycle)
 
     def _flush(self, cycle: _Cycle | None) -> None:
-        """Write what changed to the store; a failure is reported, and retried next time."""
+        """Write what changed to the store; a failure is reported, and retried next time.
+
+        Saves go in one batch (one transaction: a storm of 2,000 alerts costs one commit, not
+        2,000); when the batch fails each alert is tried alone, so one bad row holds back only
+        itself."""
         writes, self._pending_writes = self._pending_writes, {}
+        saves: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = []
         for fp, transitions in writes.items():
-            try:
-                alert = self._alerts.get(fp)
-                if alert is None and transitions[-1].after is None:
-                    self._store.forget(fp)
-                elif alert is not None:
-                    self._store.save(alert_to_dict(alert), [t.to_dict() for t in transitions])
-            except Exception as exc:  # noqa: BLE001 - the store's failure must not lose the cycle
-                log.warning("alert store failed saving %s: %s", fp, _describe(exc))
-                self._pending_writes.setdefault(fp, [])[:0] = transitions
-                if cycle is not None:
-                    cycle.failures.append(EvaluationFailure("store", _describe(exc)))
+            alert = self._alerts.get(fp)
+            if alert is None and transitions[-1].after is None:
+                self._store_one(fp, transitions, cycle, partial(self._store.forget, fp))
+            elif alert is not None:
+                saves.append((fp, alert_to_dict(alert), [t.to_dict() for t in transitions]))
+        if not saves:
+            return
+        try:
+            self._store.save_many([(alert, history) for _, alert, history in saves])
+            return
+        except Exception as exc:  # noqa: BLE001 - fall back to one alert at a time
+            log.info("alert store batch of %d failed (%s); saving one by one", len(saves), exc)
+        for fp, alert_dict, history in saves:
+            self._store_one(fp, writes[fp], cycle, partial(self._store.save, alert_dict, history))
+
+    def _store_one(
+        self,
+        fp: str,
+        transitions: list[Transition],
+        cycle: _Cycle | None,
+        write: Callable[[], None],
+    ) -> None:
+        try:
+            write()
+        except Exception as exc:  # noqa: BLE001 - the store's failure must not lose the cycle
+            log.warning("alert store failed saving %s: %s", fp, _describe(exc))
+            self._pending_writes.setdefault(fp, [])[:0] = transitions
+            if cycle is not None:
+                cycle.failures.append(EvaluationFailure("store", _describe(exc)))
 
     def _drop_old_resolved(self, now: datetime) -> None:
         horizon = now - timedelta(seconds=self._settings.resolved_retention_s)

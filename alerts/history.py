@@ -97,6 +97,10 @@ class AlertStore(Protocol):
         """Insert or replace ``alert`` (keyed by its ``fingerprint``) and append ``new_history``."""
         ...
 
+    def save_many(self, changes: Sequence[tuple[dict[str, Any], Sequence[dict[str, Any]]]]) -> None:
+        """:meth:`save` for each of ``changes`` at once; all or nothing when it raises."""
+        ...
+
     def forget(self, fingerprint: str) -> None:
         """Remove an alert and its history (a pending alert that never fired)."""
         ...
@@ -123,6 +127,10 @@ class InMemoryAlertStore:
         with self._lock:
             self._alerts[fingerprint] = dict(alert)
             self._history.setdefault(fingerprint, []).extend(dict(h) for h in new_history)
+
+    def save_many(self, changes: Sequence[tuple[dict[str, Any], Sequence[dict[str, Any]]]]) -> None:
+        for alert, new_history in changes:
+            self.save(alert, new_history)
 
     def forget(self, fingerprint: str) -> None:
         with self._lock:

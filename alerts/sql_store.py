@@ -70,6 +70,24 @@ def upsert(session: Session, row_type: type[Base], values: Mapping[str, Any]) ->
     session.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes))
 
 
+def upsert_many(session: Session, row_type: type[Base], rows: Sequence[Mapping[str, Any]]) -> None:
+    """:func:`upsert` for many rows with the same columns, as one executemany statement."""
+    if not rows:
+        return
+    keys = [column.name for column in inspect(row_type).primary_key]
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement: postgresql.Insert | sqlite.Insert = postgresql.insert(row_type)
+    elif dialect == "sqlite":
+        statement = sqlite.insert(row_type)
+    else:  # pragma: no cover - the state DB is SQLite or PostgreSQL
+        for values in rows:
+            session.merge(row_type(**values))
+        return
+    changes = {name: statement.excluded[name] for name in rows[0] if name not in keys}
+    session.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes), rows)
+
+
 def to_json(value: object) -> str:
     """Compact JSON that keeps Chinese text readable in the database."""
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -148,6 +166,24 @@ class SqlAlertStore:
                 session.execute(insert(AlertHistoryRow), history)
 
         self._db.run(f"saving alert {fingerprint}", work)
+
+    def save_many(self, changes: Sequence[tuple[dict[str, Any], Sequence[dict[str, Any]]]]) -> None:
+        """:meth:`save` for many alerts in one transaction: a storm of 2,000 alerts is one commit.
+
+        All or nothing: when it raises, nothing of ``changes`` was written."""
+        alerts: list[dict[str, Any]] = []
+        history: list[dict[str, Any]] = []
+        for alert, new_history in changes:
+            values = _alert_values(alert)
+            alerts.append(values)
+            history.extend(_history_values(values["fingerprint"], entry) for entry in new_history)
+
+        def work(session: Session) -> None:
+            upsert_many(session, AlertRow, alerts)
+            if history:
+                session.execute(insert(AlertHistoryRow), history)
+
+        self._db.run(f"saving {len(alerts)} alerts", work)
 
     def forget(self, fingerprint: str) -> None:
         """Remove an alert and its history (a pending alert that never fired)."""

@@ -253,6 +253,36 @@ def test_consequences_are_folded_under_their_cause() -> None:
     )
 
 
+def city_with_county_folded(line: Timeline) -> tuple[FakeAlert, FakeAlert]:
+    cause = FakeAlert("city-link", {"alertname": "LinkDown"})
+    county = FakeAlert("county-3", {"alertname": "SiteUnreachable"}, caused_by="city-link")
+    line.ingest(cause, county)
+    [told] = line.run_until(T0 + 5 * MINUTE + 20 * SECOND)
+    assert fingerprints(told) == (["city-link"], [])
+    return cause, county
+
+
+def test_a_consequence_that_ends_within_group_wait_of_its_release_is_never_told() -> None:
+    line = Timeline(standard_route(group_by=("alertname",)))
+    cause, county = city_with_county_folded(line)
+    line.ingest(resolve(cause, line.clock.now()))  # released at 5:21, held until 5:51
+    [resolved] = line.run_until(T0 + 5 * MINUTE + 40 * SECOND)
+    assert fingerprints(resolved) == ([], ["city-link"])  # the 5:30 flush: county-3 held back
+    line.ingest(resolve(county, line.clock.now()))  # the county's own poll sees it back
+    assert line.run_until(T0 + 20 * MINUTE) == []  # never told firing, so no resolution either
+
+
+def test_a_consequence_still_down_after_group_wait_is_told_on_its_own() -> None:
+    line = Timeline(standard_route(group_by=("alertname",)))
+    cause, _ = city_with_county_folded(line)
+    line.ingest(resolve(cause, line.clock.now()))
+    line.run_until(T0 + 5 * MINUTE + 40 * SECOND)
+    [alone] = line.run_until(T0 + 10 * MINUTE + 30 * SECOND)
+    assert alone.at == T0 + 10 * MINUTE + 30 * SECOND  # the county group's next flush
+    assert (alone.reason, fingerprints(alone)) == (NotificationReason.NEW, (["county-3"], []))
+    assert alone.consequences == {}
+
+
 def test_an_alert_told_before_its_cause_arrived_is_not_reported_resolved_when_folded() -> None:
     line = Timeline(standard_route(group_by=("alertname",)))
     county = FakeAlert("county-3", {"alertname": "SiteUnreachable"}, caused_by="city-link")

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, MetaData, text
+from sqlalchemy import Engine, MetaData, event, text
 
 from alerts.evaluation import AlertEngine
 from alerts.history import InMemoryAlertStore
@@ -142,6 +142,43 @@ def test_a_save_is_one_transaction(engine: Engine) -> None:
     (stored,) = store.load_alerts(T0)
     assert stored["status"] == "firing"  # the alert's update went back with its history
     assert [h["kind"] for h in store.history(fingerprint)] == ["fired"]
+
+
+def test_a_cycle_of_many_alerts_is_written_in_one_commit(engine: Engine) -> None:
+    commits: list[int] = []
+    event.listen(engine, "commit", lambda _connection: commits.append(1))
+    store = SqlAlertStore(engine)
+    tl = Timeline(RULES, every="1m", store=store)
+    for n in range(50):
+        tl.at("0s").device(f"gz-acc{n}", "down")
+    tl.run(until="0s")
+
+    assert len(commits) == 1  # a storm costs one commit, not one per alert
+    assert len(store.load_alerts(T0)) == 50
+    assert all(
+        [h["kind"] for h in store.history(a["fingerprint"])] == ["fired"]
+        for a in store.load_alerts(T0)
+    )
+
+
+def test_one_refused_alert_in_a_batch_holds_back_only_itself(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "CREATE TRIGGER one_refused BEFORE INSERT ON alerts "
+                "WHEN NEW.data LIKE '%gz-acc7%' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
+        )
+    store = SqlAlertStore(engine)
+    tl = Timeline(RULES, every="1m", store=store)
+    for n in range(10):
+        tl.at("0s").device(f"gz-acc{n}", "down")
+    tl.run(until="0s")
+
+    (failure,) = tl.results[-1][1].failures
+    assert failure.source == "store" and failure.reason.endswith("refused")
+    saved = {a["labels"]["device"] for a in store.load_alerts(T0)}
+    assert saved == {f"gz-acc{n}" for n in range(10)} - {"gz-acc7"}
 
 
 def test_history_given_with_another_alert_is_refused(engine: Engine) -> None:
