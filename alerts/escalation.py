@@ -11,6 +11,13 @@ Groups are the dispatcher's aggregation groups on routes that name an escalation
 alerts and consequences folded under a firing cause page nobody. When every firing alert of a group
 is acknowledged the escalation stops; if an unacknowledged one appears later, it starts again at
 step 1. When the group stops firing the escalation is forgotten.
+
+A new tracker (the service restarted, or the alerting configuration was reloaded) knows nothing of
+the pages already sent. Rather than start every firing group again at step 1 — which would page the
+first step twice and put off the climb — the groups it finds at its first tick carry on from where
+their timeline stands, counted from when their oldest unacknowledged alert fired: the step due now
+is paged once, the earlier ones are taken as sent. (Counting from the firing time, a group whose
+acknowledgement expired climbs sooner than it would have; erring towards paging is the safe side.)
 """
 
 from __future__ import annotations
@@ -161,6 +168,7 @@ class EscalationTracker:
         self._muter = muter
         self._region_label = region_label
         self._running: dict[str, _Escalation] = {}
+        self._first_tick = True
 
     def tick(self, now: datetime, alerts: Iterable[AlertLike]) -> list[Page]:
         """The pages due by ``now``, given every current alert (any status)."""
@@ -176,9 +184,11 @@ class EscalationTracker:
                 if running is not None:
                     running.acknowledged = True
                 continue
-            if running is None or running.acknowledged or running.policy != policy:
-                running = self._running[key] = _Escalation(policy, now)
             plan = policy.page_plan()
+            if running is None and self._first_tick:
+                running = self._running[key] = _resumed(policy, plan, unacknowledged, now)
+            elif running is None or running.acknowledged or running.policy != policy:
+                running = self._running[key] = _Escalation(policy, now)
             while running.pages_sent < len(plan):
                 offset, step, round_number = plan[running.pages_sent]
                 if running.started_at + offset > now:
@@ -186,6 +196,7 @@ class EscalationTracker:
                 due = running.started_at + offset
                 pages.extend(self._pages(key, policy, step, round_number, due, unacknowledged))
                 running.pages_sent += 1
+        self._first_tick = False
         return pages
 
     def escalations(self) -> list[EscalationView]:
@@ -289,3 +300,17 @@ class EscalationTracker:
             user = who_is_on_call(covering, now)
             found.append((user, None if user else f"nobody is on call on {covering.name!r}"))
         return found
+
+
+def _resumed(
+    policy: EscalationPolicy,
+    plan: list[tuple[timedelta, int, int]],
+    unacknowledged: list[AlertLike],
+    now: datetime,
+) -> _Escalation:
+    """An escalation found running by a new tracker: its timeline counted from the oldest
+    unacknowledged alert's start, every page before the one due now taken as sent."""
+    starts = [a.starts_at for a in unacknowledged if a.starts_at is not None and a.starts_at <= now]
+    started_at = min(starts, default=now)
+    due = [index for index, (offset, _, _) in enumerate(plan) if started_at + offset <= now]
+    return _Escalation(policy, started_at, pages_sent=max(due, default=0))

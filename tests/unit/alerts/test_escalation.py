@@ -156,6 +156,38 @@ def test_repeat_runs_the_steps_again_then_stops() -> None:
     ]
 
 
+def restarted(line: Timeline, at: datetime) -> None:
+    """A new tracker, as after a restart of the service, with the clock at ``at``."""
+    line.clock.set(at)
+    old = line.tracker
+    line.tracker = EscalationTracker(old._route, old._policies, old._directory, muter=old._muter)
+
+
+def test_a_restart_carries_on_with_the_step_due_instead_of_starting_again() -> None:
+    line = Timeline()
+    line.put(county_alert())
+    assert summary(line.run_until(T0 + MINUTE)) == [(T0, "wang", 1, 1)]
+    restarted(line, T0 + 20 * MINUTE)
+    pages = line.run_until(T0 + 2 * timedelta(hours=1))
+    assert summary(pages) == [(T0 + 15 * MINUTE, "zhou", 2, 1)]  # the city on-call not paged again
+
+
+def test_after_a_restart_the_rounds_go_on_on_the_original_timeline() -> None:
+    line = Timeline(policy=replace(NETWORK, repeat=1))
+    line.put(county_alert())
+    line.run_until(T0 + 20 * MINUTE)
+    restarted(line, T0 + 50 * MINUTE)
+    pages = line.run_until(T0 + 3 * timedelta(hours=1))
+    assert summary(pages) == [(T0 + 45 * MINUTE, "wang", 1, 2), (T0 + 60 * MINUTE, "zhou", 2, 2)]
+
+
+def test_an_alert_firing_when_the_service_starts_is_paged_at_step_one() -> None:
+    line = Timeline()
+    line.clock.set(T0 + 5 * MINUTE)
+    line.put(replace(county_alert(), starts_at=T0 + 5 * MINUTE))
+    assert summary(line.run_until(T0 + 6 * MINUTE)) == [(T0 + 5 * MINUTE, "wang", 1, 1)]
+
+
 def test_the_city_on_call_is_found_per_region_with_overrides() -> None:
     schedules = [
         DIRECTORY_SCHEDULES[0].with_override(Override("chen", T0 - MINUTE, T0 + MINUTE)),
