@@ -242,6 +242,15 @@ class AlertService:
             and all(alert.labels.get(name) == value for name, value in wanted.items())
         ]
 
+    def muted_by(self, alerts: Sequence[Alert]) -> dict[str, tuple[str, ...]]:
+        """Fingerprint → the silences and maintenance windows muting it now, for the muted
+        ones among ``alerts`` (the dispatcher's own answer, so the API says what it does)."""
+        now = self._clock.now()
+        muter = self._pipeline.suppressions.muter
+        with self._pipeline.lock:
+            causes = {a.fingerprint: muter.muted_by(a, now) for a in alerts}
+        return {fp: tuple(str(c) for c in found) for fp, found in causes.items() if found}
+
     def alert(self, fingerprint: str) -> AlertDetail:
         """One alert and its history."""
         engine = self._pipeline.engine

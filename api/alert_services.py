@@ -40,6 +40,11 @@ class AlertService(Protocol):
 
     def alert(self, fingerprint: str) -> AlertDetail: ...
 
+    def muted_by(self, alerts: Sequence[Alert]) -> dict[str, tuple[str, ...]]:
+        """Fingerprint → what mutes it now ('silence <id>', 'maintenance <id>'), for the muted
+        ones among ``alerts``."""
+        ...
+
     def acknowledge(
         self, fingerprint: str, *, by: str, note: str, expires_at: datetime | None = None
     ) -> Transition: ...

@@ -5,6 +5,7 @@ Times come in as timezone-aware ISO 8601 (a naive time is refused) and go out in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -56,6 +57,10 @@ class AlertInfo(_Body):
     caused_by: str | None = Field(description="Fingerprint of the root cause it is folded under")
     consequences: list[str] = Field(description="Fingerprints of the alerts folded under it")
     times_fired: int
+    muted_by: list[str] = Field(
+        default_factory=list,
+        description="What mutes it now: 'silence <id>', 'maintenance <id>'; empty when told",
+    )
 
 
 class TransitionInfo(_Body):
@@ -83,15 +88,20 @@ class UnackRequest(_Body):
     reason: str = Field(default="", max_length=2000, examples=["handing over to the night shift"])
 
 
-def alert_info(alert: Alert, region: str | None) -> AlertInfo:
-    return AlertInfo(**_alert_fields(alert, region))
+def alert_info(alert: Alert, region: str | None, muted_by: Sequence[str] = ()) -> AlertInfo:
+    return AlertInfo(**_alert_fields(alert, region), muted_by=list(muted_by))
 
 
 def alert_detail_info(
-    alert: Alert, region: str | None, history: tuple[Transition, ...]
+    alert: Alert,
+    region: str | None,
+    history: tuple[Transition, ...],
+    muted_by: Sequence[str] = (),
 ) -> AlertDetailInfo:
     return AlertDetailInfo(
-        **_alert_fields(alert, region), history=[transition_info(t) for t in history]
+        **_alert_fields(alert, region),
+        history=[transition_info(t) for t in history],
+        muted_by=list(muted_by),
     )
 
 

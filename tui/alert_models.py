@@ -19,8 +19,6 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.security.scope import is_region_code, scope_covers
-
 
 class _Answer(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
@@ -91,6 +89,9 @@ class AlertInfo(_Answer):
     caused_by: str | None = None
     consequences: list[str] = Field(default_factory=list)
     times_fired: int = 0
+    muted_by: list[str] = Field(default_factory=list)
+    """What mutes it now (``silence <id>``, ``maintenance <id>``), as the server's dispatcher
+    sees it."""
 
     @property
     def device(self) -> str | None:
@@ -144,13 +145,6 @@ class SilenceInfo(_Answer):
     manageable: bool = False
     """Whether the caller may expire it."""
 
-    def mutes(self, labels: Mapping[str, str]) -> bool:
-        """Active, and every matcher holds for ``labels``."""
-        if self.state is not SilenceState.ACTIVE:
-            return False
-        matchers = parse_matchers(self.matchers)
-        return bool(matchers) and all(m.matches(labels) for m in matchers)
-
 
 class Opening(_Answer):
     starts_at: datetime
@@ -174,17 +168,6 @@ class MaintenanceInfo(_Answer):
     open_now: bool = False
     next_opening: Opening | None = None
     manageable: bool = False
-
-    def mutes(self, alert: AlertInfo) -> bool:
-        """Open now, and covering the alert's device or region."""
-        if not self.open_now:
-            return False
-        if alert.device is not None and alert.device in self.devices:
-            return True
-        region = alert.labels.get("region")
-        if region is None or not is_region_code(region):
-            return False
-        return any(scope_covers(code, region) for code in self.regions)
 
 
 # --- on call, escalations, notifications -----------------------------------------------------
@@ -325,12 +308,3 @@ def silence_draft(alert: AlertInfo) -> str:
     if "device" not in alert.labels:
         names.append("source_address")  # a trap from a device the inventory lacks
     return format_matchers(alert.labels, names)
-
-
-def muted_by(
-    alert: AlertInfo, silences: Sequence[SilenceInfo], windows: Sequence[MaintenanceInfo]
-) -> list[str]:
-    """What mutes ``alert`` now: ``silence <id>`` and ``maintenance <id>`` for each."""
-    causes = [f"silence {s.id}" for s in silences if s.mutes(alert.labels)]
-    causes += [f"maintenance {w.id}" for w in windows if w.mutes(alert)]
-    return causes

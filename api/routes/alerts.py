@@ -13,8 +13,7 @@ was told, through which channel, and why a delivery failed — for the people wh
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from functools import partial
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -105,10 +104,14 @@ async def list_alerts(
     wanted = _labels(label)
     if region is not None and not concerns(access, region):
         raise NotFound(f"no region {region}")
-    found = await run_in_threadpool(
-        partial(service.alerts, status=status, severity=severity, region=region, labels=wanted)
-    )
-    return [alert_info(a, alert_region(a.labels)) for a in found if _visible(access, a)]
+
+    def read() -> tuple[list[Alert], Mapping[str, Sequence[str]]]:
+        found = service.alerts(status=status, severity=severity, region=region, labels=wanted)
+        visible = [a for a in found if _visible(access, a)]
+        return visible, service.muted_by(visible)
+
+    visible, muted = await run_in_threadpool(read)
+    return [alert_info(a, alert_region(a.labels), muted.get(a.fingerprint, ())) for a in visible]
 
 
 @router.get(
@@ -125,7 +128,13 @@ async def get_alert(
     detail = await run_in_threadpool(service.alert, fingerprint)
     if not _visible(access, detail.alert):
         raise NotFound(f"no alert {fingerprint}")
-    return alert_detail_info(detail.alert, alert_region(detail.alert.labels), detail.history)
+    muted = await run_in_threadpool(service.muted_by, [detail.alert])
+    return alert_detail_info(
+        detail.alert,
+        alert_region(detail.alert.labels),
+        detail.history,
+        muted.get(fingerprint, ()),
+    )
 
 
 def _ack_snapshot(alert: Alert) -> dict[str, object]:

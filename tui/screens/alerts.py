@@ -23,7 +23,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker
 
 from core.security.permissions import Permission
-from tui.alert_models import AlertInfo, AlertStatus, Severity, muted_by, silence_draft
+from tui.alert_models import AlertInfo, AlertStatus, Severity, silence_draft
 from tui.client import ApiError, NocApiClient
 from tui.screens.alert_detail import AlertDetailScreen
 from tui.screens.alert_forms import (
@@ -137,8 +137,6 @@ class AlertsScreen(TableScreen):
         try:
             health = await self._client.health()
             alerts = await self._client.alerts()
-            silences = await self._client.silences()
-            windows = await self._client.maintenance()
             if self._names is None:
                 self._names = region_names(await self._client.region_tree())
         except ApiError as exc:
@@ -146,7 +144,7 @@ class AlertsScreen(TableScreen):
             return
         self._now = health.time
         self._alerts = {a.fingerprint: a for a in alerts}
-        self._muted = {a.fingerprint: tuple(muted_by(a, silences, windows)) for a in alerts}
+        self._muted = {a.fingerprint: tuple(a.muted_by) for a in alerts if a.muted_by}
         self._ring(alerts)
         self._show_rows()
         self._show_counts()

@@ -108,6 +108,23 @@ async def test_a_silence_until_resolved_needs_no_end(api: Api) -> None:
     assert (created["ends_at"], created["until_resolved"]) == (None, True)
 
 
+async def test_the_alerts_say_which_silence_mutes_them(api: Api) -> None:
+    fingerprint = api.alerts.alert_of[GZ_CORE]
+    assert (await api.ok("GET", f"/alerts/{fingerprint}"))["muted_by"] == []
+    created = await api.ok(
+        "POST",
+        "/silences",
+        matchers=f'{{device="{GZ_CORE}"}}',
+        ends_at=LATER,
+        comment="router swap",
+    )
+    listed = {a["fingerprint"]: a["muted_by"] for a in await api.ok("GET", "/alerts")}
+    assert listed[fingerprint] == [f"silence {created['id']}"]
+    assert listed[api.alerts.alert_of[LIWAN_ACC]] == []
+    detail = await api.ok("GET", f"/alerts/{fingerprint}")
+    assert detail["muted_by"] == [f"silence {created['id']}"]
+
+
 SCOPED_SILENCES: list[tuple[str, str, bool]] = [
     ("zhao", '{region="440103"}', True),
     ("zhao", '{county="440103", alertname="backup-failed"}', True),

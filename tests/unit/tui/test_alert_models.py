@@ -1,5 +1,5 @@
 """The console's alert models and the pure parts of the alert screens: reading silences'
-matchers as the API writes them, what mutes an alert, the silence draft, durations, the order and
+matchers as the API writes them, the silence draft, durations, the order and
 folding of the rows; the client's alert calls over the real API; the commands and the help."""
 
 from __future__ import annotations
@@ -19,11 +19,9 @@ from tests.unit.tui.alert_world import ADMIN, TECHNICIAN, AlertWorld, open_world
 from tui.alert_models import (
     AlertInfo,
     AlertStatus,
-    MaintenanceInfo,
     Severity,
     SilenceInfo,
     SilenceState,
-    muted_by,
     parse_matchers,
     silence_draft,
 )
@@ -87,38 +85,6 @@ def test_matchers_read_as_the_server_reads_what_it_writes(text: str) -> None:
         (m.name, m.type.value, m.value) for m in theirs
     ]
     assert "{" + ", ".join(str(m) for m in ours) + "}" == written
-
-
-@pytest.mark.parametrize(
-    ("matchers", "labels", "muted"),
-    [
-        ('{region="440103"}', {"region": "440103"}, True),
-        ('{region=~"4401.*"}', {"region": "440103"}, True),
-        ('{region=~"01"}', {"region": "440103"}, False),  # anchored, as Alertmanager's
-        ('{region!="440103", alertname="x"}', {"region": "440104", "alertname": "x"}, True),
-        ('{team=""}', {"alertname": "x"}, True),  # a missing label reads as ""
-        ('{device!~"gz-.*"}', {"device": "gz-core1"}, False),
-        ("not matchers at all", {"region": "440103"}, False),
-    ],
-)
-def test_what_an_active_silence_mutes(matchers: str, labels: dict[str, str], muted: bool) -> None:
-    assert silence(matchers).mutes(labels) is muted
-
-
-def test_only_active_silences_and_open_windows_mute() -> None:
-    liwan = alert("a", region="440103", device=LIWAN_ACC)
-    pending = silence('{region="440103"}', SilenceState.PENDING)
-    active = silence('{region="440103"}')
-    window = MaintenanceInfo(id="w1", kind="one_off", regions=["440100"], open_now=True)
-    closed = window.model_copy(update={"open_now": False, "id": "w2"})
-    by_device = MaintenanceInfo(id="w3", kind="one_off", devices=[LIWAN_ACC], open_now=True)
-    beside = MaintenanceInfo(id="w4", kind="one_off", regions=["440600"], open_now=True)
-    assert muted_by(liwan, [pending], [closed, beside]) == []
-    assert muted_by(liwan, [active], [window, by_device]) == [
-        "silence s1",
-        "maintenance w1",
-        "maintenance w3",
-    ]
 
 
 def test_the_silence_draft_names_the_fault_and_pins_its_region() -> None:
