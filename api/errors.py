@@ -163,7 +163,12 @@ def describe_validation(exc: RequestValidationError) -> str:
     for error in exc.errors():
         location = [str(part) for part in error.get("loc", ())]
         where, name = (location[0], ".".join(location[1:])) if location else ("request", "")
-        label = f"{where} parameter '{name}'" if where in ("query", "path", "header") else where
+        if where in ("query", "path", "header"):
+            label = f"{where} parameter '{name}'"
+        elif where == "body" and name:
+            label = f"body field '{name}'"  # which field of a JSON body: ends_at, matchers…
+        else:
+            label = where
         parts.append(f"{label}: {error.get('msg', 'invalid')}")
     return "; ".join(parts) or "invalid request"
 

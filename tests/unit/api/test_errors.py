@@ -7,8 +7,10 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from fastapi.exceptions import RequestValidationError
 
 from api.app import create_app
+from api.errors import describe_validation
 from core.errors import ConfigError, NocError
 from core.state.repository import StateRepository
 from core.state.views import RegionNode
@@ -83,3 +85,17 @@ async def test_wrong_method_is_405_in_the_same_shape(plain: httpx.AsyncClient) -
     response = await plain.delete("/api/v1/devices")
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_a_validation_error_names_the_body_field_and_the_parameter() -> None:
+    error = RequestValidationError(
+        [
+            {"loc": ("body", "ends_at"), "msg": "Input should be a valid datetime"},
+            {"loc": ("query", "status"), "msg": "Input should be 'firing'"},
+            {"loc": ("body",), "msg": "Field required"},
+        ]
+    )
+    assert describe_validation(error) == (
+        "body field 'ends_at': Input should be a valid datetime; "
+        "query parameter 'status': Input should be 'firing'; body: Field required"
+    )
