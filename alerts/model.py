@@ -257,6 +257,10 @@ DEVICE_STATES = frozenset({"up", "degraded", "down", "unknown"})
 """Values of :attr:`DeviceFact.status` (core.model.Status)."""
 LINK_STATES = frozenset({"up", "down", "unknown"})
 SITE_STATES = frozenset({"primary", "on_backup", "isolated"})
+TERMINAL_FLEET_STATES = frozenset({"ok", "partly_silent", "silent", "idle", "unknown"})
+"""Values of :attr:`TerminalFleetFact.state`: ``silent`` no active terminal heard from,
+``partly_silent`` a fifth or more of them silent, ``idle`` no active terminal at all,
+``unknown`` the figures are stale (the fleet's health has not been computed lately)."""
 BACKBONE_TIERS = ("dc_interconnect", "province_city", "city_county")
 
 
@@ -359,6 +363,26 @@ class BackupFact:
 
 
 @dataclass(frozen=True, slots=True)
+class TerminalFleetFact:
+    """One county's card terminals, as the fleet's last health computation found them."""
+
+    county: str
+    state: str
+    """One of :data:`TERMINAL_FLEET_STATES`."""
+    active: int = 0
+    online: int = 0
+    silent: int = 0
+    read_failure_rate: float | None = None
+    outliers: int = 0
+    """Terminals reading far worse than their county (dirty contacts, failing readers)."""
+    psam_failures: int = 0
+    version_drift: int = 0
+    site: str | None = None
+    """The county's network site (so a cut-off county's silence folds under its cause)."""
+    since: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class StateSnapshot:
     """Everything state rules look at, as of one evaluation cycle."""
 
@@ -366,3 +390,4 @@ class StateSnapshot:
     links: tuple[LinkFact, ...] = ()
     sites: tuple[SiteFact, ...] = ()
     backups: tuple[BackupFact, ...] = ()
+    terminal_fleets: tuple[TerminalFleetFact, ...] = ()

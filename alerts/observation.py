@@ -25,6 +25,7 @@ from alerts.model import (
     DEVICE_STATES,
     LINK_STATES,
     SITE_STATES,
+    TERMINAL_FLEET_STATES,
     DeviceFact,
     StateSnapshot,
     region_levels,
@@ -63,12 +64,14 @@ FACT_LABELS: Mapping[str, frozenset[str]] = {
     | {"link", "tier", "link_role", "a_device", "a_interface", "b_device", "b_interface"},
     "site": DEVICE_CONTEXT_LABELS,
     "backup": DEVICE_CONTEXT_LABELS,
+    "terminal_fleet": frozenset({"region", "province", "city", "county", "site"}),
 }
 """State-fact kinds and their labels (a link's device context is its lower-level end's)."""
 FACT_STATES: Mapping[str, frozenset[str]] = {
     "device": DEVICE_STATES,
     "link": LINK_STATES,
     "site": SITE_STATES,
+    "terminal_fleet": TERMINAL_FLEET_STATES,
 }
 
 EVENT_TYPES: Mapping[str, type[events.Event]] = {
@@ -284,6 +287,29 @@ class FactIndex:
             labels["site"] = site.site_id
             out.append(
                 Observation((("site", site.site_id),), labels, state=site.state, at=site.since)
+            )
+        return out
+
+    def _terminal_fleet_facts(self) -> list[Observation]:
+        out = []
+        for fleet in self.snapshot.terminal_fleets:
+            labels = region_levels(fleet.county)
+            labels.update(region=fleet.county, county=fleet.county)
+            if fleet.site is not None:
+                labels["site"] = fleet.site
+            reason = (
+                f"{fleet.silent} of {fleet.active} active terminals silent"
+                if fleet.silent
+                else None
+            )
+            out.append(
+                Observation(
+                    (("county", fleet.county),),
+                    labels,
+                    state=fleet.state,
+                    at=fleet.since,
+                    reason=reason,
+                )
             )
         return out
 

@@ -10,6 +10,11 @@
   inventory's tier, role, ends and capacity;
 - **sites** from the topology monitor's failover states (``primary``, ``on_backup``,
   ``isolated``, with since when);
+- **terminal fleets** from the card-terminal fleet's last health computation per county
+  (``county_fleet_health``): ``silent`` when none of its active terminals was heard from,
+  ``partly_silent`` when a fifth or more were not, ``unknown`` when the figures are older than
+  ``fleet_stale_after_s`` (the fleet stopped computing: say nothing rather than something old),
+  with the county's network site so a cut-off county's silence folds under its root cause;
 - **backups** from the configuration store, for the devices that are backed up at all (those
   with SSH access in the inventory, Linux hosts excepted: they have no configuration to back up).
   A device never tried yet counts from when this source first looked at it, so a fresh start
@@ -26,13 +31,24 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from alerts.model import BackupFact, DeviceFact, LinkFact, SiteFact, StateSnapshot
-from core.model import Inventory, Platform
+from alerts.model import (
+    BackupFact,
+    DeviceFact,
+    LinkFact,
+    SiteFact,
+    StateSnapshot,
+    TerminalFleetFact,
+)
+from core.model import Inventory, Platform, SiteKind
 from core.state.configs import ConfigRepository
+from core.state.fleet_views import CountyFleetFigures, read_county_fleet_health
 from core.state.link_states import read_link_states
 from core.state.repository import StateRepository
 from topology.failover import SiteFailover
 from topology.model import FailoverState
+
+PARTLY_SILENT_SHARE = 0.2
+"""A county with at least this share of its active terminals silent is ``partly_silent``."""
 
 _SITE_STATES: Mapping[FailoverState, str] = {
     FailoverState.ON_PRIMARY: "primary",
@@ -66,6 +82,8 @@ class StateSnapshotSource:
         engine: Engine,
         state: StateRepository,
         configs: ConfigRepository | None = None,
+        *,
+        fleet_stale_after_s: float = 600.0,
     ) -> None:
         self._inventory = inventory
         self._engine = engine
@@ -78,6 +96,9 @@ class StateSnapshotSource:
             for d in inventory.devices
             if d.ssh is not None and d.platform is not Platform.LINUX
         )
+        self._fleet_stale_after_s = fleet_stale_after_s
+        self._county_sites = _county_sites(inventory)
+        self._fleet_since: dict[str, tuple[str, datetime]] = {}
         self._status_since: dict[str, tuple[str, datetime]] = {}
         self._first_looked_at: datetime | None = None
 
@@ -88,7 +109,43 @@ class StateSnapshotSource:
             links=self._link_facts(),
             sites=tuple(self._site_fact(site) for site in failover),
             backups=self._backup_facts(now),
+            terminal_fleets=self._terminal_fleet_facts(now),
         )
+
+    def _terminal_fleet_facts(self, now: datetime) -> tuple[TerminalFleetFact, ...]:
+        facts = []
+        for figures in read_county_fleet_health(self._engine):
+            state = self._fleet_state(figures, now)
+            seen = self._fleet_since.get(figures.county)
+            if seen is None or seen[0] != state:
+                seen = self._fleet_since[figures.county] = (state, now)
+            facts.append(
+                TerminalFleetFact(
+                    county=figures.county,
+                    state=state,
+                    active=figures.active,
+                    online=figures.online,
+                    silent=figures.silent,
+                    read_failure_rate=figures.read_failure_rate,
+                    outliers=figures.outliers,
+                    psam_failures=figures.psam_failures,
+                    version_drift=figures.version_drift,
+                    site=self._county_sites.get(figures.county),
+                    since=seen[1],
+                )
+            )
+        return tuple(facts)
+
+    def _fleet_state(self, figures: CountyFleetFigures, now: datetime) -> str:
+        if (now - figures.computed_at).total_seconds() > self._fleet_stale_after_s:
+            return "unknown"
+        if figures.active == 0:
+            return "idle"
+        if figures.online == 0:
+            return "silent"
+        if figures.silent >= PARTLY_SILENT_SHARE * figures.active:
+            return "partly_silent"
+        return "ok"
 
     def _device_facts(self, now: datetime) -> tuple[DeviceFact, ...]:
         facts = []
@@ -161,3 +218,12 @@ class StateSnapshotSource:
                 last = self._first_looked_at
             facts.append(BackupFact(view.device_id, last, view.last_error))
         return tuple(facts)
+
+
+def _county_sites(inventory: Inventory) -> dict[str, str]:
+    """County code → its one county-node site (counties with none or several are left out)."""
+    found: dict[str, list[str]] = {}
+    for site in inventory.sites:
+        if site.kind is SiteKind.COUNTY_NODE:
+            found.setdefault(site.region, []).append(site.id)
+    return {county: ids[0] for county, ids in found.items() if len(ids) == 1}

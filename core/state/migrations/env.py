@@ -6,8 +6,11 @@ from alembic import context
 from sqlalchemy import Engine
 
 import core.state.alert_tables  # (its tables join Base.metadata)
+import core.state.fleet_tables  # (its tables join Base.metadata)
 import core.state.notification_tables  # (its tables join Base.metadata)
-import core.state.routing_tables  # noqa: F401  (its tables join Base.metadata)
+import core.state.rollout_tables  # (its tables join Base.metadata)
+import core.state.routing_tables  # (its tables join Base.metadata)
+import core.state.terminal_tables  # noqa: F401  (its tables join Base.metadata)
 from core.state.tables import Base
 
 engine = context.config.attributes.get("engine")

@@ -163,3 +163,27 @@ def test_the_shipped_rules_on_a_county_that_loses_its_primary_link() -> None:
     assert site.annotations["summary"] == "s-440103 runs on its backup link"
     assert site.annotations["runbook_url"] == "runbooks/site-on-backup"
     assert site.labels["county"] == "440103"
+
+
+def test_a_silent_county_fleet_fires_once_with_its_site_and_resolves_when_heard_again() -> None:
+    tl = Timeline(load_default_rules(), every="30s")
+    tl.at("0s").terminal_fleet("440103", "ok", active=40, online=40, site="s-440103")
+    tl.at("1m").terminal_fleet("440103", "silent", active=40, silent=40, site="s-440103")
+    tl.at("2m").terminal_fleet("440104", "partly_silent", active=10, online=7, silent=3)
+    tl.at("8m").terminal_fleet("440103", "ok", active=40, online=40, site="s-440103")
+    tl.run(until="15m")
+
+    assert tl.kinds("county-terminals-silent") == [
+        (60.0, "pending"),
+        (180.0, "fired"),
+        (480.0, "resolved"),
+    ]
+    alert = tl.engine.find("county-terminals-silent")[0]
+    assert (alert.labels["county"], alert.labels["city"], alert.labels["site"]) == (
+        "440103",
+        "440100",
+        "s-440103",
+    )
+    assert alert.annotations["description"].startswith("40 of 40 active terminals silent since")
+    # A partly silent county waits its 10 minutes before it is news.
+    assert tl.kinds("county-terminals-partly-silent") == [(120.0, "pending"), (720.0, "fired")]

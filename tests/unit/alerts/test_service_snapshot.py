@@ -9,11 +9,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session
 
 from alerts.model import StateSnapshot
 from alerts.snapshot_source import StateSnapshotSource, region_levels_of
 from core.model import Inventory, Region, RegionLevel, SshAccess
 from core.state.configs import ConfigRepository
+from core.state.fleet_tables import CountyFleetHealthRow
 from tests.unit.topology.networks import GZ_CORE, HOST1, LIWAN, LIWAN_ACC, TOY
 from tests.unit.topology.toy_state import ToyState
 
@@ -92,3 +94,61 @@ def test_region_levels_follow_the_tree_not_the_code() -> None:
     )
     assert region_levels_of(inventory)["469001"] == {"county": "469001", "province": "460000"}
     assert region_levels_of(TOY)[LIWAN] == {"county": LIWAN, "city": "440100", "province": "440000"}
+
+
+def put_county_health(
+    toy: ToyState, county: str, *, active: int, online: int, ago_s: float
+) -> None:
+    row = CountyFleetHealthRow(
+        county=county,
+        city=county[:4] + "00",
+        computed_at=toy.clock.now() - timedelta(seconds=ago_s),
+        terminals=active,
+        registered=0,
+        provisioned=0,
+        active=active,
+        suspended=0,
+        retired=0,
+        lost=0,
+        online=online,
+        online_share=online / active if active else None,
+        silent=active - online,
+        silent_terminals="[]",
+        card_reads=0,
+        card_read_failures=0,
+        read_failure_rate=None,
+        outliers=0,
+        outlier_terminals="[]",
+        psam_missing=1,
+        psam_error=1,
+        majority_firmware=None,
+        majority_parameter=None,
+        firmware_drift=0,
+        parameter_drift=0,
+        version_drift=0,
+        off_target=0,
+        firmware_versions="{}",
+        parameter_versions="{}",
+    )
+    with Session(toy.engine) as session, session.begin():
+        session.merge(row)
+
+
+def test_county_terminal_fleets_from_the_fleets_health_rows(toy: ToyState) -> None:
+    source = StateSnapshotSource(INVENTORY, toy.engine, toy.state)
+    put_county_health(toy, LIWAN, active=30, online=0, ago_s=30)
+    put_county_health(toy, "440104", active=10, online=9, ago_s=30)
+    put_county_health(toy, "440105", active=10, online=3, ago_s=30)
+    put_county_health(toy, "440106", active=0, online=0, ago_s=30)
+    put_county_health(toy, "440111", active=10, online=10, ago_s=3600)  # nobody computed lately
+    fleets = {f.county: f for f in read(toy, source).terminal_fleets}
+    states = {county: fleet.state for county, fleet in fleets.items()}
+    assert states == {
+        LIWAN: "silent",
+        "440104": "ok",  # one in ten silent: under a fifth
+        "440105": "partly_silent",
+        "440106": "idle",
+        "440111": "unknown",  # figures an hour old say nothing
+    }
+    assert fleets[LIWAN].site == "gz-liwan"  # its one county node: the silence can fold
+    assert (fleets[LIWAN].silent, fleets[LIWAN].psam_failures) == (30, 2)

@@ -176,7 +176,8 @@ def test_one_refused_alert_in_a_batch_holds_back_only_itself(engine: Engine) -> 
     tl.run(until="0s")
 
     (failure,) = tl.results[-1][1].failures
-    assert failure.source == "store" and failure.reason.endswith("refused")
+    assert failure.source == "store"
+    assert failure.reason.endswith("refused")
     saved = {a["labels"]["device"] for a in store.load_alerts(T0)}
     assert saved == {f"gz-acc{n}" for n in range(10)} - {"gz-acc7"}
 

@@ -33,6 +33,7 @@ from alerts.model import (
     LinkFact,
     SiteFact,
     StateSnapshot,
+    TerminalFleetFact,
     Transition,
     TransitionKind,
 )
@@ -104,6 +105,7 @@ class World:
     links: dict[str, LinkFact] = field(default_factory=dict)
     sites: dict[str, SiteFact] = field(default_factory=dict)
     backups: dict[str, BackupFact] = field(default_factory=dict)
+    terminal_fleets: dict[str, TerminalFleetFact] = field(default_factory=dict)
 
     def snapshot(self) -> StateSnapshot:
         return StateSnapshot(
@@ -111,6 +113,7 @@ class World:
             links=tuple(self.links.values()),
             sites=tuple(self.sites.values()),
             backups=tuple(self.backups.values()),
+            terminal_fleets=tuple(self.terminal_fleets.values()),
         )
 
 
@@ -188,6 +191,17 @@ class At:
     def site(self, site_id: str, device_id: str, state: str) -> At:
         def act(tl: Timeline, now: datetime) -> None:
             tl.world.sites[site_id] = SiteFact(site_id, device_id, state, since=now)
+
+        return self.do(act)
+
+    def terminal_fleet(self, county: str, state: str, **fields: Any) -> At:
+        """County ``county``'s terminals in ``state`` (ok, partly_silent, silent…) from now."""
+
+        def act(tl: Timeline, now: datetime) -> None:
+            old = tl.world.terminal_fleets.get(county)
+            if old is None or old.state != state:
+                fields.setdefault("since", now)
+            tl.world.terminal_fleets[county] = TerminalFleetFact(county, state, **fields)
 
         return self.do(act)
 
