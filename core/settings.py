@@ -125,6 +125,25 @@ class TopologySettings(BaseModel):
     root causes and the views of the console follow it (a reading costs milliseconds)."""
 
 
+class FleetSettings(BaseModel):
+    """The card-terminal fleet: heartbeats, health and rollouts."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    """Whether the server keeps the fleet (heartbeats, health, rollouts)."""
+    heartbeat_every_s: int = Field(default=60, ge=5, le=3600)
+    """How often terminals are told to beat (in every heartbeat reply)."""
+    silent_after_s: float = Field(default=300.0, gt=0)
+    """An active terminal not heard from for this long counts as silent."""
+    flush_every_s: float = Field(default=2.0, gt=0)
+    """Seconds between two writes of the terminals' latest status (one transaction each)."""
+    health_every_s: float = Field(default=30.0, gt=0)
+    """Seconds between two computations of the fleet's health (and its alert facts)."""
+    rollouts_every_s: float = Field(default=60.0, gt=0)
+    """Seconds between two checks of the running rollouts' gates."""
+
+
 class ApiSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -284,6 +303,7 @@ class Settings(BaseSettings):
     topology: TopologySettings = TopologySettings()
     alerts: AlertSettings = AlertSettings()
     traps: TrapSettings = TrapSettings()
+    fleet: FleetSettings = FleetSettings()
 
     @field_serializer("state_db_url")
     def _hide_db_password(self, url: str | None) -> str | None:
