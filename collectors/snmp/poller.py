@@ -23,22 +23,16 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
+from collectors.snmp.poller_records import KnownInterface, PollRecordBuilder, device_samples
 from collectors.snmp.rates import RateCalculator
-from collectors.snmp.readings import (
-    DeviceReader,
-    DeviceReading,
-    InterfaceSample,
-    PollTarget,
-)
+from collectors.snmp.readings import DeviceReader, PollTarget
 from collectors.snmp.transport import SnmpTransport
 from core.clock import Clock
 from core.errors import DeviceError, NocError
-from core.metrics import names
-from core.metrics.store import Sample, SeriesKey
-from core.model import InterfaceObservation
-from core.polling import DevicePollRecord, InterfaceReading
+from core.metrics.store import Sample
+from core.polling import DevicePollRecord
 from core.settings import PollSettings
 
 log = logging.getLogger(__name__)
@@ -76,7 +70,7 @@ class _DeviceSchedule:
     failures: int = 0
     in_flight: bool = False
     paused: bool = False
-    known_interfaces: dict[int, _KnownInterface] = field(default_factory=dict)
+    known_interfaces: dict[int, KnownInterface] = field(default_factory=dict)
 
 
 class SnmpPoller:
@@ -110,6 +104,7 @@ class SnmpPoller:
         self._targets: dict[str, PollTarget] = {}
         self._schedules: dict[str, _DeviceSchedule] = {}
         self._rates = RateCalculator()
+        self._records = PollRecordBuilder(self._rates)
         self._pending_records: list[DevicePollRecord] = []
         self._pending_samples: list[Sample] = []
         self._flush_lock = asyncio.Lock()
@@ -285,10 +280,12 @@ class SnmpPoller:
                 record = DevicePollRecord(
                     device_id=device_id, at=at, reachable=False, error=error, duration_s=duration_s
                 )
-                samples = self._device_samples(target, record)
+                samples = device_samples(target, record)
                 self._reschedule(schedule, target, ok=False)
             else:
-                record, samples = self._build(target, schedule, reading, at, duration_s, full)
+                record, samples = self._records.build(
+                    target, schedule.known_interfaces, reading, at, duration_s, full
+                )
                 self._reschedule(schedule, target, ok=True)
             self._pending_records.append(record)
             self._pending_samples.extend(samples)
@@ -316,152 +313,3 @@ class SnmpPoller:
             ceiling = max(self._settings.backoff_max_s, target.interval_s)
             delay = min(target.interval_s * 2 ** (schedule.failures - 1), ceiling)
         schedule.next_due_s = now + delay
-
-    # ------------------------------------------------------------------ results
-
-    def _build(
-        self,
-        target: PollTarget,
-        schedule: _DeviceSchedule,
-        reading: DeviceReading,
-        at: datetime,
-        duration_s: float,
-        full: bool,
-    ) -> tuple[DevicePollRecord, list[Sample]]:
-        at_s = at.timestamp()
-        interfaces: tuple[InterfaceReading, ...] | None = None
-        samples: list[Sample] = []
-        if reading.interfaces is not None:
-            if full:
-                schedule.known_interfaces = {
-                    s.if_index: _KnownInterface.of(target.device_id, s.observation)
-                    for s in reading.interfaces
-                    if s.observation is not None
-                }
-            interfaces = tuple(
-                self._interface_reading(target, schedule, s, at_s, reading.uptime_s, samples)
-                for s in reading.interfaces
-            )
-        record = DevicePollRecord(
-            device_id=target.device_id,
-            at=at,
-            reachable=True,
-            identity=reading.identity,
-            uptime_s=reading.uptime_s,
-            cpu_percent=reading.cpu_percent,
-            memory_percent=reading.memory_percent,
-            interfaces=interfaces,
-            duration_s=duration_s,
-        )
-        samples.extend(self._device_samples(target, record))
-        return record, samples
-
-    def _interface_reading(
-        self,
-        target: PollTarget,
-        schedule: _DeviceSchedule,
-        sample: InterfaceSample,
-        at_s: float,
-        uptime_s: float | None,
-        out: list[Sample],
-    ) -> InterfaceReading:
-        # This runs for every interface of every poll: series keys, rate keys and the fields
-        # from the last full read are computed once per interface and reused.
-        known = schedule.known_interfaces.get(sample.if_index)
-        if known is None:  # appeared since the last full read: learn what we can of it
-            observation = sample.observation or InterfaceObservation(if_index=sample.if_index)
-            known = _KnownInterface.of(target.device_id, observation)
-            schedule.known_interfaces[sample.if_index] = known
-        fields = known.fields
-        admin = sample.admin_status or fields["admin_status"]
-        oper = sample.oper_status or fields["oper_status"]
-        rate_of = self._rates.rate_of
-        in_key, out_key, in_err_key, out_err_key = known.rate_keys
-        width = sample.octets_width_bits
-        limit = known.speed_octets
-        in_bps = out_bps = in_errors = out_errors = None
-        if sample.in_octets is not None:
-            octets = rate_of(in_key, sample.in_octets, width, at_s, uptime_s, limit)
-            in_bps = None if octets is None else octets * 8
-        if sample.out_octets is not None:
-            octets = rate_of(out_key, sample.out_octets, width, at_s, uptime_s, limit)
-            out_bps = None if octets is None else octets * 8
-        if sample.in_errors is not None:
-            in_errors = rate_of(in_err_key, sample.in_errors, 32, at_s, uptime_s)
-        if sample.out_errors is not None:
-            out_errors = rate_of(out_err_key, sample.out_errors, 32, at_s, uptime_s)
-        oper_up = 1.0 if oper == "up" else 0.0
-        for key, value in zip(
-            known.series_keys, (in_bps, out_bps, in_errors, out_errors, oper_up), strict=True
-        ):
-            if value is not None:
-                out.append(Sample(key, at_s, value))
-        return InterfaceReading(
-            sample.if_index,
-            fields["name"],
-            fields["descr"],
-            fields["alias"],
-            fields["if_type"],
-            fields["speed_bps"],
-            admin,
-            oper,
-            in_bps=in_bps,
-            out_bps=out_bps,
-            in_errors_per_s=in_errors,
-            out_errors_per_s=out_errors,
-        )
-
-    def _device_samples(self, target: PollTarget, record: DevicePollRecord) -> list[Sample]:
-        labels = (("device", target.device_id), ("region", target.region))
-        at_s = record.at.timestamp()
-        values = (
-            (names.DEVICE_UP, 1.0 if record.reachable else 0.0),
-            (names.DEVICE_CPU_PERCENT, record.cpu_percent),
-            (names.DEVICE_MEMORY_PERCENT, record.memory_percent),
-            (names.DEVICE_UPTIME_S, record.uptime_s),
-            (names.DEVICE_POLL_DURATION_S, record.duration_s),
-        )
-        return [
-            Sample(SeriesKey(name, labels), at_s, float(value))
-            for name, value in values
-            if value is not None
-        ]
-
-
-@dataclass(frozen=True, slots=True)
-class _KnownInterface:
-    """What a full read said of one interface, with the keys its figures are stored under."""
-
-    observation: InterfaceObservation
-    fields: dict[str, Any]
-    speed_octets: float | None
-    series_keys: tuple[SeriesKey, ...]
-    rate_keys: tuple[tuple[str, int, str], ...]
-
-    @classmethod
-    def of(cls, device_id: str, observation: InterfaceObservation) -> _KnownInterface:
-        index = observation.if_index
-        labels = (
-            ("device", device_id),
-            ("if_index", str(index)),
-            ("if_name", observation.name or observation.descr or str(index)),
-        )
-        return cls(
-            observation=observation,
-            fields=dict(observation),
-            speed_octets=observation.speed_bps / 8 if observation.speed_bps else None,
-            series_keys=tuple(SeriesKey(name, labels) for name in _INTERFACE_SERIES),
-            rate_keys=tuple(
-                (device_id, index, counter)
-                for counter in ("in_octets", "out_octets", "in_errors", "out_errors")
-            ),
-        )
-
-
-_INTERFACE_SERIES = (
-    names.INTERFACE_IN_BPS,
-    names.INTERFACE_OUT_BPS,
-    names.INTERFACE_IN_ERRORS_PER_S,
-    names.INTERFACE_OUT_ERRORS_PER_S,
-    names.INTERFACE_OPER_UP,
-)
