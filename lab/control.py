@@ -57,6 +57,7 @@ from lab.state import (
     write_state,
 )
 from lab.status import LabStatusReport, ResponderStatus, ShardStatus, lab_status
+from lab.terminals.process import stop_simulator
 
 Progress = Callable[[str], None]
 
@@ -200,6 +201,8 @@ def lab_down(data_dir: Path, progress: Progress | None = None) -> LabDownReport:
             ssh_stopped.append(responder.pid)
         else:
             ssh_gone.append(responder.pid)
+    if stop_simulator(state.lab_dir):
+        say("stopped the terminal simulator")
     remove_state(data_dir)
     cleared = remove_faults(state.lab_dir).faults.count
     say(

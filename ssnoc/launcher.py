@@ -18,6 +18,7 @@ import httpx
 from core.errors import NocError
 from core.settings import Settings
 from ssnoc.lab_enrollment import lab_password
+from ssnoc.lab_fleet import start_lab_terminals, stop_lab_terminals
 from ssnoc.wiring import Noc, load_network, open_noc
 
 if TYPE_CHECKING:
@@ -138,9 +139,14 @@ def open_console_on_server(
 ) -> None:
     """Reuse a running server or start one; open the console; stop what we started."""
     started = None if server_is_up(settings) else start_server(settings)
+    # The lab's card terminals beat into the server we started (not into one found running:
+    # whoever started that one runs its terminals).
+    terminals = start_lab_terminals(settings, server_url(settings)) if started else None
     try:
         run_console(settings, url=server_url(settings), user=user)
     finally:
+        if terminals is not None and not keep_server:
+            stop_lab_terminals(terminals)
         if started is not None and not keep_server:
             stop_server(started)
 

@@ -25,7 +25,7 @@ from core.events import Event, EventBus, LinkFailedOver, SiteIsolated, SiteResto
 from core.inventory import load_inventory
 from core.metrics.sqlite_store import SqliteMetricStore
 from core.metrics.store import MetricStore
-from core.model import Device, Inventory, Platform
+from core.model import Device, Inventory, Platform, RegionLevel
 from core.security.audit_trail import AuditEvent, AuditOutcome, AuditTrail
 from core.security.scope import is_region_code
 from core.security.users import UserDirectory
@@ -42,6 +42,7 @@ from core.state.ssh_facts import SshFactsRepository
 if TYPE_CHECKING:
     from alerts.service import AlertService
     from api.deps import AuditSink
+    from card_fleet.service import FleetService
     from collectors.ssh.service import SshStores
     from topology.monitor import TopologyMonitor
 
@@ -267,6 +268,33 @@ def build_alert_service(
         clock=noc.clock,
         bus=noc.events,
         configs=ConfigRepository(noc.engine, noc.clock),
+    )
+
+
+def county_cities(inventory: Inventory) -> dict[str, str]:
+    """County code → its city's code (the registry's regions), from the inventory's tree."""
+    parents = {region.code: region.parent for region in inventory.regions}
+    return {
+        region.code: parents.get(region.code) or region.code
+        for region in inventory.regions
+        if region.level is RegionLevel.COUNTY
+    }
+
+
+def build_fleet_service(noc: Noc, inventory: Inventory) -> FleetService | None:
+    """The card-terminal fleet over this process's stores (None when ``fleet.enabled`` is
+    false); its county health rows are the alert engine's ``terminal_fleet`` facts."""
+    if not noc.settings.fleet.enabled:
+        return None
+    from card_fleet.service import FleetService as Fleet
+
+    return Fleet(
+        noc.engine,
+        noc.metrics,
+        county_cities(inventory),
+        noc.clock,
+        noc.settings.fleet,
+        noc.events,
     )
 
 

@@ -12,3 +12,6 @@ enrollment can register them; :mod:`lab.terminals.faults` picks the few that mis
 Like the rest of the lab this imports ``core`` only: the heartbeat's JSON shapes are written down
 here again rather than taken from ``card_fleet``.
 """
+
+SIMULATOR_PID_FILE = "terminals.pid"
+"""In the lab directory: the pid of the running simulator, so ``lab down`` stops it too."""

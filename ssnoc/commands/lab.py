@@ -32,6 +32,7 @@ from lab.ssh.server import SshSimulator
 from lab.ssh.spec import SimulatorConfig, SshBehaviour
 from lab.state import LabOptions
 from ssnoc.lab_enrollment import enroll_lab
+from ssnoc.lab_fleet import enroll_lab_terminals
 
 lab_app = typer.Typer(
     help="The simulated Guangdong province: SNMP agents and SSH devices on 127.x.y.z, one per "
@@ -86,7 +87,10 @@ def up(
     try:
         state = lab_up(options, progress=_progress)
         _progress("enrolling the lab: device secrets into the vault, NOC users")
-        enrolled = enroll_lab(load_settings(data_dir=options.data_dir), state)
+        lab_settings = load_settings(data_dir=options.data_dir)
+        enrolled = enroll_lab(lab_settings, state)
+        _progress("enrolling the lab's card terminals: registry, PSAM bindings, credentials")
+        terminals = enroll_lab_terminals(lab_settings, state)
     except NocError as exc:
         raise _fail(exc) from None
     typer.echo(
@@ -95,8 +99,13 @@ def up(
         f"inventory:   {state.inventory_path}\ncredentials: {state.credentials_path} "
         f"({enrolled.secrets_imported} secrets in the NOC's vault)\n"
         f"NOC users:   {enrolled.users_file} (user names and passwords; "
-        f"{enrolled.users_created} new)"
+        f"{enrolled.users_created} new)\n"
+        f"terminals:   {terminals.registered} new in the registry, {terminals.provisioned} "
+        f"provisioned now, {terminals.left_registered} left for the provisioning station; "
+        f"credentials in {terminals.tokens_file}"
     )
+    for problem in terminals.import_errors[:5]:
+        typer.echo(f"  terminal import: {problem}", err=True)
     if state.ssh_port is not None:
         hosts = f"{len(state.sshd)} sshd" if state.sshd else f"no sshd ({state.linux_ssh_note})"
         typer.echo(
