@@ -39,6 +39,7 @@ from lab.fault_store import remove_faults
 from lab.files import write_agent_data, write_credentials, write_inventory, write_province
 from lab.model import Province
 from lab.province import build_province
+from lab.smartcard.station import start_card_station, stop_card_station
 from lab.snmpsim_runner import (
     SnmpsimProcess,
     bound_udp_endpoints,
@@ -170,10 +171,22 @@ def lab_up(options: LabOptions, progress: Progress | None = None) -> LabState:
     # Recorded before waiting, so `lab down` finds the processes even if this call dies now.
     write_state(state)
     _wait_all_ready(processes, options, say, ssh_responders)
+    _start_card_station(lab_dir, say)
     state = state.model_copy(update={"startup_s": round(time.monotonic() - began, 3)})
     write_state(state)
     say(f"lab up: {state.devices} agents on {len(shards)} shards in {state.startup_s:.1f} s")
     return state
+
+
+def _start_card_station(lab_dir: Path, say: Progress) -> None:
+    """The virtual card and PSAM behind a private pcscd; the lab goes on without them (with the
+    reason said) where pcscd or namespaces are not available."""
+    try:
+        handle = start_card_station(lab_dir)
+    except LabError as exc:
+        say(f"no card station (the provisioning station will find no reader): {exc}")
+        return
+    say(f"card station: {len(handle.readers)} virtual readers, the PSAM in the first")
 
 
 def lab_down(data_dir: Path, progress: Progress | None = None) -> LabDownReport:
@@ -203,6 +216,8 @@ def lab_down(data_dir: Path, progress: Progress | None = None) -> LabDownReport:
             ssh_gone.append(responder.pid)
     if stop_simulator(state.lab_dir):
         say("stopped the terminal simulator")
+    if stop_card_station(state.lab_dir):
+        say("stopped the card station")
     remove_state(data_dir)
     cleared = remove_faults(state.lab_dir).faults.count
     say(

@@ -31,6 +31,7 @@ from lab.ssh.sample import single_device_spec
 from lab.ssh.server import SshSimulator
 from lab.ssh.spec import SimulatorConfig, SshBehaviour
 from lab.state import LabOptions
+from ssnoc.commands.lab_card import card_app
 from ssnoc.lab_enrollment import enroll_lab
 from ssnoc.lab_fleet import enroll_lab_terminals
 
@@ -190,6 +191,7 @@ recover_app = typer.Typer(
 )
 lab_app.add_typer(fail_app, name="fail")
 lab_app.add_typer(recover_app, name="recover")
+lab_app.add_typer(card_app, name="card")
 
 DeviceName = Annotated[str, typer.Argument(help="A device's id or hostname, e.g. gz-core1.")]
 DataDir = Annotated[Path | None, typer.Option(help="Default: the settings' data_dir.")]
