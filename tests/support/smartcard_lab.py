@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from smartcard import scard  # type: ignore[import-untyped]
+from smartcard import scard
 
 from lab.smartcard.pcscd_runner import PCSC_SOCKET_ENV, require_prerequisites
 from lab.smartcard.station import CardStationHandle, start_card_station

@@ -17,13 +17,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from smartcard import scard  # type: ignore[import-untyped]
-from smartcard.CardConnection import CardConnection  # type: ignore[import-untyped]
-from smartcard.Exceptions import (  # type: ignore[import-untyped]
+from smartcard import scard
+from smartcard.CardConnection import CardConnection
+from smartcard.Exceptions import (
     CardConnectionException,
     NoCardException,
 )
-from smartcard.System import readers  # type: ignore[import-untyped]
+from smartcard.System import readers
 from typer.testing import CliRunner
 
 from lab.smartcard.card_files import PSAM_ATR, SS_CARD_ATR, SSSE_AID
