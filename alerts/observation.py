@@ -85,6 +85,9 @@ EVENT_TYPES: Mapping[str, type[events.Event]] = {
         events.SiteIsolated,
         events.SiteRestored,
         events.DeviceStatusChanged,
+        events.TerminalPsamChanged,
+        events.TerminalReadingChanged,
+        events.RolloutHalted,
     )
 }
 DEFAULT_IDENTIFY_BY: Mapping[str, tuple[str, ...]] = {
@@ -93,6 +96,9 @@ DEFAULT_IDENTIFY_BY: Mapping[str, tuple[str, ...]] = {
     "LinkFailedOver": ("site",),
     "SiteIsolated": ("site",),
     "SiteRestored": ("site",),
+    "TerminalPsamChanged": ("terminal_id",),
+    "TerminalReadingChanged": ("terminal_id",),
+    "RolloutHalted": ("rollout_id",),
 }
 """Identifying labels of an event rule's alert when the rule does not say (else ``device``)."""
 
@@ -123,6 +129,8 @@ def event_labels(event: events.Event) -> dict[str, str]:
 
 
 def _label_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as a matcher would write it
     if isinstance(value, Enum):
         return str(value.value)
     if isinstance(value, tuple):

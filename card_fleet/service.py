@@ -26,13 +26,14 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from card_fleet.fleet_events import FleetEventTracker
 from card_fleet.fleet_status import FleetStatus, SqlStatusStore, TerminalStatus
 from card_fleet.health import FleetHealth, FleetHealthSettings, FleetMember, compute_fleet_health
 from card_fleet.health_publisher import FleetHealthPublisher
 from card_fleet.heartbeats import FlushReport, HeartbeatIngest, HeartbeatReport
 from card_fleet.model import HeartbeatReply
 from card_fleet.registry import SqlTerminalRegistry
-from card_fleet.rollout_service import RolloutService
+from card_fleet.rollout_service import RolloutChanged, RolloutService
 from card_fleet.rollout_store import SqlRolloutStore
 from core.clock import Clock
 from core.events import EventBus
@@ -86,6 +87,9 @@ class FleetService:
         self._publisher = FleetHealthPublisher(engine, metrics)
         self._health_settings = FleetHealthSettings(silent_after_s=self.settings.silent_after_s)
         self._health: FleetHealth | None = None
+        counties = sorted(regions)
+        province = counties[0][:2] + "0000" if counties else ""
+        self._events = FleetEventTracker(bus, province)
         self._last_flush: FlushReport | None = None
 
     # --- heartbeats --------------------------------------------------------------------------
@@ -130,6 +134,7 @@ class FleetService:
         report = self._publisher.publish(health, now)
         if not report.ok:
             log.warning("fleet health publish: %s", report)
+        self._events.observe(health, self.status.snapshot(now))
         return health
 
     # --- the background work -----------------------------------------------------------------
@@ -159,7 +164,7 @@ class FleetService:
         jobs: list[tuple[str, float, Callable[[], object]]] = [
             ("flushing heartbeats", self.settings.flush_every_s, self.flush),
             ("computing fleet health", self.settings.health_every_s, self.publish_health),
-            ("judging rollouts", self.settings.rollouts_every_s, self._evaluate_rollouts),
+            ("judging rollouts", self.settings.rollouts_every_s, self.evaluate_rollouts),
             ("reloading credentials", CREDENTIAL_RELOAD_S, self.registry.reload_credentials),
         ]
         try:
@@ -167,9 +172,13 @@ class FleetService:
         finally:
             await asyncio.to_thread(self.flush)
 
-    def _evaluate_rollouts(self) -> None:
-        for change in self.rollouts.evaluate(self.clock.now()):
+    def evaluate_rollouts(self, now: datetime | None = None) -> list[RolloutChanged]:
+        """Judge the running rollouts' gates now; a halt is published for the alert engine."""
+        changes = self.rollouts.evaluate(now or self.clock.now())
+        for change in changes:
             log.info("rollout %s: %s", change.rollout_id, change.message)
+        self._events.rollout_changes(changes, self.rollouts)
+        return changes
 
 
 async def _every(

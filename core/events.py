@@ -128,3 +128,40 @@ class TrapReceived(Event):
     """v1, v2c or v3."""
     if_index: int | None = None
     if_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TerminalPsamChanged(Event):
+    """A card terminal's PSAM went missing or into error, or came back (``psam_status`` ok)."""
+
+    terminal_id: str
+    region: str
+    """The terminal's county (so the alert is scoped to it)."""
+    county: str
+    city: str
+    psam_status: str
+    """ok, missing or error."""
+
+
+@dataclass(frozen=True, slots=True)
+class TerminalReadingChanged(Event):
+    """A card terminal started or stopped failing far more card reads than its county."""
+
+    terminal_id: str
+    region: str
+    county: str
+    city: str
+    poor: bool
+    """True: an outlier now (dirty contacts, a failing reader); False: back in line."""
+    failure_rate: float
+    """Its failure rate over the rolling window, 0–1."""
+
+
+@dataclass(frozen=True, slots=True)
+class RolloutHalted(Event):
+    """A terminal rollout stopped at a wave that failed its health gate."""
+
+    rollout_id: str
+    region: str
+    """Where the rollout runs: its one region, or the province."""
+    reason: str

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from alerts.evaluation import AlertEngine
 from alerts.model import DeviceFact, StateSnapshot, TransitionKind
+from alerts.rules import load_default_rules
 from core.clock import FakeClock
-from core.events import ConfigChanged, HostKeyChanged
+from core.events import ConfigChanged, Event, HostKeyChanged, TerminalPsamChanged
 from tests.unit.alerts.timeline import FakeMetrics, Timeline, rules_from_yaml, trap
 
 
@@ -134,3 +136,22 @@ def test_events_of_an_unknown_device_still_fire_with_the_labels_they_have() -> N
     alert = result.alerts[result.transitions[0].fingerprint]
     assert alert.labels["device"] == "x"
     assert "region" not in alert.labels
+
+
+def test_a_terminal_psam_failure_fires_and_its_recovery_clears_it() -> None:
+    tl = Timeline(load_default_rules(), every="30s")
+
+    def psam(status: str) -> Callable[[datetime], Event]:
+        return lambda now: TerminalPsamChanged(
+            now, "T440103-0007", "440103", "440103", "440100", status
+        )
+
+    tl.at("1m").event(psam("missing"))
+    tl.at("5m").event(psam("ok"))
+    tl.run(until="10m")
+    assert tl.kinds("terminal-psam-failed") == [(60.0, "fired"), (300.0, "resolved")]
+    alert = tl.engine.find("terminal-psam-failed")[0]
+    assert (alert.labels["region"], alert.labels["terminal_id"]) == ("440103", "T440103-0007")
+    assert alert.annotations["summary"] == (
+        "PSAM of card terminal T440103-0007 is missing (county 440103)"
+    )

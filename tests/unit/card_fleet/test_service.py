@@ -15,6 +15,7 @@ from card_fleet.credentials import CredentialRefused
 from card_fleet.model import TerminalState
 from card_fleet.service import FleetService
 from core.clock import FakeClock
+from core.events import Event, EventBus, TerminalPsamChanged
 from core.metrics.sqlite_store import SqliteMetricStore
 from core.settings import FleetSettings
 from core.state.fleet_views import read_county_fleet_health
@@ -121,3 +122,29 @@ def test_the_run_loop_flushes_and_publishes_until_stopped(fleet: FleetService) -
     asyncio.run(run_until_published())
     assert fleet.registry.get(terminal.id).state is TerminalState.ACTIVE
     assert fleet.run_report().heartbeats_accepted == 1
+
+
+def test_psam_failures_are_published_once_and_their_recovery_too(
+    engine: Engine, tmp_path: Path
+) -> None:
+    bus = EventBus()
+    heard: list[Event] = []
+    bus.subscribe(Event, heard.append)
+    metrics = SqliteMetricStore(tmp_path / "m.db")
+    fleet = FleetService(engine, metrics, REGIONS, FakeClock(T0), FleetSettings(), bus)
+    try:
+        terminal = register(fleet.registry, "SN-4")
+        token = fleet.registry.bind_and_issue(terminal.id, PSAM_1, by="tech", now=T0)
+        fleet.heartbeat(token, {**BEAT, "psam_status": "missing"})
+        fleet.flush()
+        fleet.publish_health()
+        fleet.publish_health()  # nothing new: nothing published
+        fleet.heartbeat(token, BEAT)
+        fleet.publish_health()
+    finally:
+        metrics.close()
+    changes = [e for e in heard if isinstance(e, TerminalPsamChanged)]
+    assert [(e.terminal_id, e.region, e.psam_status) for e in changes] == [
+        (terminal.id, "440103", "missing"),
+        (terminal.id, "440103", "ok"),
+    ]
