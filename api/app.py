@@ -14,13 +14,17 @@ from api.routes import (
     backups,
     configs,
     devices,
+    fleet,
     health,
+    heartbeat,
     metrics,
     oncall,
     regions,
     reports,
+    rollouts,
     silences,
     ssh,
+    terminals,
     topology,
     users,
 )
@@ -69,6 +73,18 @@ TAGS = [
     },
     {"name": "silences", "description": "Silences and maintenance windows."},
     {"name": "on-call", "description": "On-call schedules, who is on call, overrides."},
+    {
+        "name": "terminals",
+        "description": (
+            "Card terminals: registry, provisioning (PSAM binding, the credential shown once), "
+            "life states, and the terminals' own heartbeats."
+        ),
+    },
+    {"name": "fleet", "description": "Terminal fleet health per county, city and province."},
+    {
+        "name": "rollouts",
+        "description": "Staged firmware and parameter rollouts: waves, gates, pause, roll back.",
+    },
 ]
 
 
@@ -86,10 +102,13 @@ def create_app(services: ApiServices) -> FastAPI:
     )
     attach_services(app.state, services)
     install_error_handlers(app)
+    # Heartbeats first, on their own: routes are matched in order, and thousands of heartbeats a
+    # second should not each be tried against every other route (hundreds of microseconds).
+    app.include_router(heartbeat.router, prefix=API_PREFIX)
     v1 = APIRouter(prefix=API_PREFIX)
     for module in (
         auth, health, regions, devices, metrics, configs, backups, accounts, ssh, users, audit,
-        reports, topology, alerts, silences, oncall,
+        reports, topology, alerts, silences, oncall, terminals, fleet, rollouts,
     ):  # fmt: skip
         v1.include_router(module.router)
     app.include_router(v1)

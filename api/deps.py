@@ -33,6 +33,7 @@ from api.errors import Forbidden, Unauthorized
 from api.schemas import BackupNowResult
 from api.security_services import SecurityServices
 from api.topology_services import TopologyService
+from card_fleet.service import FleetService
 from core.clock import Clock
 from core.errors import AuthenticationFailed, NotFound
 from core.metrics.store import MetricStore
@@ -104,6 +105,10 @@ class ApiServices:
     """Alerts, silences, maintenance windows, on-call and the notification log; None: this
     process runs no alert pipeline (alerts disabled, or not the server), and the alert routes say
     so with 503."""
+    fleet: FleetService | None = None
+    """The card-terminal fleet (registry, heartbeats, health, rollouts); None: this process keeps
+    no fleet (disabled, or not the server), and the terminal, fleet and rollout routes say so
+    with 503."""
 
 
 @dataclass(frozen=True)

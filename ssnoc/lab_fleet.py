@@ -32,6 +32,8 @@ from core.inventory import load_inventory
 from core.settings import Settings
 from core.state.db import migrate_to_head, open_state_engine
 from lab.files import read_province
+from lab.smartcard.pcscd_runner import PcscdLayout
+from lab.smartcard.station import station_home
 from lab.state import LabState, lab_dir_of, read_state
 from lab.terminals import SIMULATOR_PID_FILE
 from lab.terminals.csv_export import fleet_csv
@@ -163,3 +165,17 @@ def stop_lab_terminals(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def use_lab_card_readers(settings: Settings) -> bool:
+    """Point this process's PC/SC client at the lab's card station (its readers hold the
+    virtual PSAM and test card), unless a PCSCLITE_CSOCK_NAME is set already or no station
+    runs here. Must run before the first PC/SC call (the provisioning screen's)."""
+    if "PCSCLITE_CSOCK_NAME" in os.environ:
+        return False
+    environment = PcscdLayout(station_home(lab_dir_of(settings.data_dir))).client_environment()
+    socket = environment.get("PCSCLITE_CSOCK_NAME")
+    if socket is None or not Path(socket).exists():
+        return False
+    os.environ.update(environment)
+    return True

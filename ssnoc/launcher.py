@@ -18,7 +18,7 @@ import httpx
 from core.errors import NocError
 from core.settings import Settings
 from ssnoc.lab_enrollment import lab_password
-from ssnoc.lab_fleet import start_lab_terminals, stop_lab_terminals
+from ssnoc.lab_fleet import start_lab_terminals, stop_lab_terminals, use_lab_card_readers
 from ssnoc.wiring import Noc, load_network, open_noc
 
 if TYPE_CHECKING:
@@ -48,6 +48,7 @@ def run_console(
     if token:
         headers["Authorization"] = f"Bearer {token}"
     password = lab_password(settings, user) if user is not None else None
+    use_lab_card_readers(settings)  # the provisioning screen reads the lab's virtual cards
 
     def console(http: httpx.AsyncClient) -> NocConsole:
         return NocConsole(NocApiClient(http), read_only=read_only, username=user, password=password)

@@ -43,6 +43,7 @@ from ssnoc.wiring import (
     Noc,
     audit_failover_events,
     build_alert_service,
+    build_fleet_service,
     build_topology_monitor,
     make_transport,
 )
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
     from alerts.service import AlertService as AlertPipelineService
     from api.alert_services import AlertService
     from api.topology_services import TopologyService
+    from card_fleet.service import FleetService
     from collectors.snmp.traps import TrapReceiver
 
 log = logging.getLogger(__name__)
@@ -68,10 +70,12 @@ def build_api(
     *,
     topology: TopologyService | None = None,
     alerts: AlertService | None = None,
+    fleet: FleetService | None = None,
 ) -> ApiApp:
     """The API over this process's stores; with ``ssh``, devices can be backed up on demand;
     with ``topology``, the topology routes answer, with ``alerts`` the alert, silence,
-    maintenance and on-call routes (else 503)."""
+    maintenance and on-call routes, with ``fleet`` the terminal, fleet and rollout routes (else
+    503)."""
     stores = noc.ssh_stores
     backup_now = None
     if ssh is not None:
@@ -102,6 +106,7 @@ def build_api(
         backup_now=backup_now,
         topology=topology,
         alerts=alerts,
+        fleet=fleet,
     )
     return create_app(services)
 
@@ -268,12 +273,13 @@ async def run_server(noc: Noc, loaded: LoadedInventory) -> None:
     # Built before anything runs: a wrong rule file, alerting configuration or trap credential
     # stops the server at start rather than leaving it running deaf.
     alerts = build_alert_service(noc, loaded.inventory, monitor)
+    fleet = build_fleet_service(noc, loaded.inventory)
     traps = build_trap_receiver(noc, loaded)
     poller = build_poller(noc, loaded, collection_pause(alerts))
     ssh = build_ssh_service(noc, loaded)
     settings = noc.settings
     config = uvicorn.Config(
-        build_api(noc, ssh, topology=monitor, alerts=alerts),
+        build_api(noc, ssh, topology=monitor, alerts=alerts, fleet=fleet),
         host=settings.api.host,
         port=settings.api.port,
         log_level=settings.log_level.lower(),
@@ -302,6 +308,8 @@ async def run_server(noc: Noc, loaded: LoadedInventory) -> None:
     tasks = [polling, collecting, compacting, discovering, following, following_routes]
     if alerts is not None:
         tasks.append(asyncio.create_task(alerts.run(stop), name="alerts"))
+    if fleet is not None:
+        tasks.append(asyncio.create_task(fleet.run(stop), name="card-fleet"))
     receiving = await start_traps(traps)
     try:
         await server.serve()

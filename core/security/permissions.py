@@ -36,6 +36,10 @@ class Permission(StrEnum):
     """Card terminals and their health."""
     PROVISION_TERMINALS = "provision_terminals"
     """Register and provision card terminals."""
+    RELEASE_PSAM_BINDINGS = "release_psam_bindings"
+    """Release the PSAM binding of a lost terminal."""
+    MANAGE_ROLLOUTS = "manage_rollouts"
+    """Create, start, pause, resume and roll back terminal rollouts."""
     READ_USERS = "read_users"
     """NOC users, their roles, scopes and tokens (never their secrets)."""
     MANAGE_USERS = "manage_users"
@@ -73,6 +77,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         _P.MANAGE_SILENCES,
         _P.RUN_RUNBOOKS,
         _P.APPROVE_RUNBOOKS,
+        _P.MANAGE_ROLLOUTS,
     },
     Role.ONCALL: _EVERYONE
     | {_P.READ_SSH_FACTS, _P.ACKNOWLEDGE_ALERTS, _P.MANAGE_SILENCES, _P.RUN_RUNBOOKS},
@@ -84,6 +89,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         _P.READ_USERS,
         _P.READ_AUDIT,
         _P.READ_SECURITY_REPORTS,
+        _P.RELEASE_PSAM_BINDINGS,
     },
     Role.FIELD_TECHNICIAN: _EVERYONE | {_P.PROVISION_TERMINALS},
     Role.VIEWER: _EVERYONE,

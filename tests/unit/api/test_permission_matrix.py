@@ -15,7 +15,10 @@ What each cell expects:
   windows, on-call schedules, escalations and notifications).
 
 The alert routes' objects (alerts, silences, maintenance windows, schedules) are those of the
-device's region in :mod:`tests.unit.api.security_scenario`'s alert world.
+device's region in :mod:`tests.unit.api.security_scenario`'s alert world. The card fleet's
+(terminals, PSAM bindings, rollouts) lie in a county of that region, in a fleet of their own
+(:func:`tests.unit.api.fleet_scenario.fill_matrix_fleet`); the terminals' heartbeat route has a
+credential of its own and is declared public.
 """
 
 from __future__ import annotations
@@ -35,6 +38,12 @@ from api.app import create_app
 from api.deps import AuthenticatedCheck, PermissionCheck, PublicRoute
 from core.security.permissions import ROLE_PERMISSIONS, Permission, Role
 from core.security.principal import Grant
+from tests.unit.api.fleet_scenario import (
+    FLEET_BODIES,
+    MatrixFleet,
+    open_matrix_world,
+    template_fixture,
+)
 from tests.unit.api.security_scenario import SecurityWorld, open_world, schedule_name, window_id
 
 PASSWORD = "Matrix-Passw0rd!"
@@ -94,8 +103,9 @@ def api_routes(app: FastAPI) -> list[Route]:
     return found
 
 
-# Example requests per route: (method, path template) → request body (None: none).
-BODIES: dict[tuple[str, str], dict[str, Any] | None] = {
+# Example requests per route: (method, path template) → request body (None: none; a string: a
+# text/csv file).
+BODIES: dict[tuple[str, str], dict[str, Any] | str | None] = {
     ("POST", "/api/v1/auth/login"): {"username": "victim", "password": "wrong-one"},
     ("POST", "/api/v1/auth/refresh"): {"refresh_token": "ssnoc_rt_not-a-real-one"},
     ("POST", "/api/v1/auth/logout"): None,
@@ -132,6 +142,7 @@ BODIES: dict[tuple[str, str], dict[str, Any] | None] = {
         "starts_at": "2026-03-01T09:00:00Z",
         "ends_at": "2026-03-01T12:00:00Z",
     },
+    **FLEET_BODIES,
 }
 QUERIES: dict[str, str] = {
     "/api/v1/metrics/query_range": "?name=device_up",
@@ -143,10 +154,13 @@ LAST = ("/api/v1/auth/logout",)
 """Routes that end the caller's session: asked last."""
 
 
-def fill(template: str, device: str, version: int, world: SecurityWorld) -> str:
+def fill(template: str, device: str, version: int, world: SecurityWorld, fleet: MatrixFleet) -> str:
     region = world.region_of[device]
     return (
         template.replace("{device_id}", device)
+        .replace("{terminal_id}", fleet.terminal_of[region])
+        .replace("{number}", fleet.psam_of[region])
+        .replace("{rollout_id}", fleet.rollout_of[region])
         .replace("{fingerprint}", world.alerts.alert_of[device])
         .replace("{silence_id}", world.alerts.silence_of[region])
         .replace("{window_id}", window_id(region))
@@ -169,12 +183,20 @@ OBJECTS = (
     "{silence_id}",
     "{window_id}",
     "{schedule}",
+    "{terminal_id}",
+    "{rollout_id}",
 )
-"""Path parameters naming an object that lies in a region."""
+"""Path parameters naming an object that lies in a region. A PSAM's ``{number}`` is not one: a
+PSAM bound outside the caller's regions answers 409 (the station must not bind it), not 404."""
 
 
 def takes_object(template: str) -> bool:
     return any(p in template for p in OBJECTS)
+
+
+@pytest.fixture(scope="module")
+def fleet_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return template_fixture(tmp_path_factory)
 
 
 def test_every_route_declares_a_permission(tmp_path: Path) -> None:
@@ -193,9 +215,9 @@ def test_every_route_declares_a_permission(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("scope_name", list(SCOPES))
 @pytest.mark.parametrize("role", list(Role))
-async def test_matrix(tmp_path: Path, role: Role, scope_name: str) -> None:
+async def test_matrix(tmp_path: Path, fleet_template: Path, role: Role, scope_name: str) -> None:
     scope, inside, outside, version_in, version_out = SCOPES[scope_name]
-    with open_world(tmp_path) as world:
+    with open_matrix_world(tmp_path, fleet_template) as (world, fleet):
         world.users.create_user("caller", PASSWORD, grants=(Grant(role, scope),), created_by="test")
         app = create_app(world.services)
         async with httpx.AsyncClient(
@@ -207,7 +229,7 @@ async def test_matrix(tmp_path: Path, role: Role, scope_name: str) -> None:
             assert login.status_code == 200, login.text
             http.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
             failures = await _run_matrix(
-                http, app, world, role, inside, outside, version_in, version_out
+                http, app, world, fleet, role, inside, outside, version_in, version_out
             )
     assert not failures, "\n".join(failures)
 
@@ -216,6 +238,7 @@ async def _run_matrix(
     http: httpx.AsyncClient,
     app: FastAPI,
     world: SecurityWorld,
+    fleet: MatrixFleet,
     role: Role,
     inside: str,
     outside: str | None,
@@ -235,9 +258,14 @@ async def _run_matrix(
             for where, device, version in cases:
                 if "{version" in route.path + QUERIES.get(route.path, "") and version is None:
                     continue
-                path = fill(route.path, device, version or 1, world)
-                path += fill(QUERIES.get(route.path, ""), device, version or 1, world)
-                response = await http.request(method, path, json=BODIES.get((method, route.path)))
+                path = fill(route.path, device, version or 1, world, fleet)
+                path += fill(QUERIES.get(route.path, ""), device, version or 1, world, fleet)
+                body = BODIES.get((method, route.path))
+                if isinstance(body, str):
+                    headers = {"Content-Type": "text/csv"}
+                    response = await http.request(method, path, content=body, headers=headers)
+                else:
+                    response = await http.request(method, path, json=body)
                 status = response.status_code
                 cell = f"{role.value} {method} {path} ({where}): {status} {response.text[:160]}"
                 if what.kind == "public":
