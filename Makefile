@@ -48,6 +48,7 @@ bench: system venv
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/topology.py
 	$(BIN)/python bench/alerts.py
+	$(BIN)/python bench/heartbeats.py
 
 clean:
 	-$(BIN)/ssnoc lab down

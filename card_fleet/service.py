@@ -91,6 +91,7 @@ class FleetService:
         province = counties[0][:2] + "0000" if counties else ""
         self._events = FleetEventTracker(bus, province)
         self._last_flush: FlushReport | None = None
+        self._restored = False
 
     # --- heartbeats --------------------------------------------------------------------------
 
@@ -116,7 +117,7 @@ class FleetService:
     def compute_health(self, now: datetime | None = None) -> FleetHealth:
         """Compute the fleet's health from the registry and the latest statuses (no publishing)."""
         now = now or self.clock.now()
-        members = [FleetMember.of(t) for t in self.registry.list()]
+        members = [FleetMember(*placed) for placed in self.registry.placements()]
         health = compute_fleet_health(
             self.status.snapshot(now),
             members,
@@ -140,7 +141,11 @@ class FleetService:
     # --- the background work -----------------------------------------------------------------
 
     def restore(self) -> int:
-        """Read the stored statuses back (on a start); how many terminals."""
+        """Read the stored statuses back (on a start, before the first heartbeat is taken);
+        how many terminals. Done once: later calls read nothing."""
+        if self._restored:
+            return 0
+        self._restored = True
         return self.ingest.restore()
 
     def flush(self, now: datetime | None = None) -> FlushReport:

@@ -8,7 +8,9 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -60,6 +62,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 COMPACT_EVERY_S = 600.0
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 LLDP_FIRST_DELAY_S = 30.0
 ROUTING_FIRST_DELAY_S = 15.0
 
@@ -248,6 +251,24 @@ async def start_traps(traps: TrapReceiver | None) -> TrapReceiver | None:
     return traps
 
 
+class FinishingServer(uvicorn.Server):
+    """uvicorn's server, but a SIGTERM ends it like a SIGINT: uvicorn re-raises the signal it
+    caught once it has shut down, and SIGTERM's default action then kills the process before
+    :func:`run_server` has cleaned up (the fleet's last heartbeat flush, the pid file)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in STOP_SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
+
+
 def pid_file(noc: Noc) -> Path:
     return noc.settings.data_dir / "server.pid"
 
@@ -285,7 +306,7 @@ async def run_server(noc: Noc, loaded: LoadedInventory) -> None:
         log_level=settings.log_level.lower(),
         access_log=False,
     )
-    server = uvicorn.Server(config)
+    server = FinishingServer(config)
     stop = asyncio.Event()
     pid_path = pid_file(noc)
     pid_path.write_text(str(os.getpid()))
@@ -311,6 +332,10 @@ async def run_server(noc: Noc, loaded: LoadedInventory) -> None:
     if fleet is not None:
         tasks.append(asyncio.create_task(fleet.run(stop), name="card-fleet"))
     receiving = await start_traps(traps)
+    if fleet is not None:
+        # Before the first heartbeat is answered: a terminal beating while its stored status is
+        # still being read would start afresh and overwrite its history at the next flush.
+        await asyncio.to_thread(fleet.restore)
     try:
         await server.serve()
     finally:

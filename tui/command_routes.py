@@ -18,8 +18,11 @@ from tui.screens.backups import BackupsScreen
 from tui.screens.failover import FailoverScreen
 from tui.screens.fleet_accounts import FleetAccountsScreen
 from tui.screens.login import PasswordScreen
+from tui.screens.provisioning import ProvisioningScreen
+from tui.screens.rollouts import RolloutsScreen
 from tui.screens.security import SecurityScreen
 from tui.screens.silences import MaintenanceScreen, OnCallScreen, SilencesScreen
+from tui.screens.terminal_fleet import TerminalFleetScreen, fleet_screen
 from tui.screens.topology import OpenTopology, region_for_command
 from tui.screens.users import UsersScreen
 
@@ -74,6 +77,8 @@ class CommandRoutes:
                 self._open(MaintenanceScreen, partial(MaintenanceScreen, client, interval))
             case Verb.ONCALL:
                 self._open(OnCallScreen, partial(OnCallScreen, client, interval))
+            case Verb.TERMINALS | Verb.PROVISION | Verb.ROLLOUTS:
+                self._fleet(verb, argument)
             case Verb.PASSWORD:
                 app.push_screen(PasswordScreen(client))
             case Verb.LOGOUT:
@@ -95,6 +100,33 @@ class CommandRoutes:
             app.post_message(OpenTopology(region_for_command(argument, chosen, app.session)))
         except CommandError as exc:
             app.notify(str(exc), title="Command", severity="warning")
+
+    def _fleet(self, verb: Verb, region: str | None) -> None:
+        """The card-terminal fleet's screens: the fleet by region, the provisioning station,
+        the rollouts."""
+        app = self._app
+        opened = (app.client, app.session, app.refresh_interval_s, app.read_only)
+        if verb is Verb.PROVISION:
+            self._open(ProvisioningScreen, partial(ProvisioningScreen, *opened))
+        elif verb is Verb.ROLLOUTS:
+            self._open(RolloutsScreen, partial(RolloutsScreen, *opened))
+        else:
+            self._terminals(region)
+
+    def _terminals(self, region: str | None) -> None:
+        app = self._app
+        shown = app.screen
+        if region is None and isinstance(shown, TerminalFleetScreen) and shown.area is None:
+            app.call_next(shown.run_action, "refresh")
+            return
+        try:
+            screen = fleet_screen(
+                app.client, app.session, app.refresh_interval_s, app.read_only, region
+            )
+        except ValueError as exc:
+            app.notify(str(exc), title="Command", severity="warning")
+            return
+        app.push_screen(screen)
 
     def _refresh_if_shown(self, kind: type[Screen[None]]) -> bool:
         # Asked for while it is shown: refresh it rather than stack a second one.

@@ -23,6 +23,9 @@ class Verb(StrEnum):
     SILENCES = "silences"
     MAINTENANCE = "maintenance"
     ONCALL = "oncall"
+    TERMINALS = "terminals"
+    PROVISION = "provision"
+    ROLLOUTS = "rollouts"
     PASSWORD = "password"  # noqa: S105 - a command's name, not a password
     LOGOUT = "logout"
     HELP = "help"
@@ -67,6 +70,15 @@ ALIASES: dict[str, Verb] = {
     "oncall": Verb.ONCALL,
     "on-call": Verb.ONCALL,
     "oc": Verb.ONCALL,
+    "terminals": Verb.TERMINALS,
+    "terminal": Verb.TERMINALS,
+    "term": Verb.TERMINALS,
+    "tm": Verb.TERMINALS,
+    "provision": Verb.PROVISION,
+    "prov": Verb.PROVISION,
+    "rollouts": Verb.ROLLOUTS,
+    "rollout": Verb.ROLLOUTS,
+    "ro": Verb.ROLLOUTS,
     "password": Verb.PASSWORD,
     "passwd": Verb.PASSWORD,
     "pw": Verb.PASSWORD,
@@ -84,7 +96,7 @@ ALIASES: dict[str, Verb] = {
     "q!": Verb.QUIT,
 }
 NEEDS_ARGUMENT = {Verb.DEVICE: "a device id", Verb.REGION: "a region code"}
-MAY_TAKE_ARGUMENT = {Verb.TOPOLOGY: "a region code"}
+MAY_TAKE_ARGUMENT = {Verb.TOPOLOGY: "a region code", Verb.TERMINALS: "a region code"}
 """Verbs whose argument may be left out (the console then picks one)."""
 
 NEEDS_PERMISSION: dict[Verb, tuple[Permission, str]] = {
@@ -99,6 +111,9 @@ NEEDS_PERMISSION: dict[Verb, tuple[Permission, str]] = {
     Verb.SILENCES: (Permission.READ_INVENTORY, "see the silences"),
     Verb.MAINTENANCE: (Permission.READ_INVENTORY, "see the maintenance windows"),
     Verb.ONCALL: (Permission.READ_INVENTORY, "see who is on call"),
+    Verb.TERMINALS: (Permission.READ_TERMINALS, "see the card terminals"),
+    Verb.PROVISION: (Permission.PROVISION_TERMINALS, "provision card terminals"),
+    Verb.ROLLOUTS: (Permission.READ_TERMINALS, "see the terminal rollouts"),
 }
 """Commands only some users may run: the permission, and what it lets them do (for refusals)."""
 
@@ -124,6 +139,20 @@ USAGE = (
     ("silences", "silences: active, pending, expired; d expires one (aliases: silence, sil)"),
     ("maintenance", "maintenance windows, open ones first (aliases: maint, mw)"),
     ("oncall", "who is on call now on each schedule (aliases: on-call, oc)"),
+    (
+        "terminals [CODE]",
+        "card terminals by city, a city's counties or a county's terminals: online share, "
+        "silent, read failures, PSAM, versions (aliases: terminal, term, tm)",
+    ),
+    (
+        "provision",
+        "the provisioning station: a registered terminal, its PSAM and the test card through "
+        "this machine's readers; the credential shown once (alias: prov)",
+    ),
+    (
+        "rollouts",
+        "firmware and parameter rollouts, their waves and gates (aliases: rollout, ro)",
+    ),
     ("password", "change your password (aliases: passwd, pw)"),
     ("logout", "end your session and go back to the login screen (alias: bye)"),
     ("home", "back to the province screen (alias: province)"),

@@ -100,6 +100,32 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         (("d", "expire the silence under the cursor (asks first)"),),
     ),
     (
+        "terminal fleet (:terminals)",
+        (
+            ("enter", "a city's counties, a county's terminals, then one terminal whole"),
+            ("colours", "online share green from 95 %, yellow from 80 %, red below"),
+            ("s  u", "suspend / resume the terminal (asks why)"),
+            ("l  x", "mark it lost / retire it (asks why, then asks again)"),
+            ("p", "release a lost terminal's PSAM binding (security officers; asks why)"),
+        ),
+    ),
+    (
+        "rollouts (:rollouts)",
+        (
+            ("n", "new rollout: component, versions, regions, pilot size, waves like 10,50,100"),
+            ("s", "start a draft rollout (asks first)"),
+            ("p  u", "pause / resume it (asks why; resuming a halted one overrides its gate)"),
+            ("b", "roll it back (asks why, then asks again)"),
+        ),
+    ),
+    (
+        "provisioning (:provision)",
+        (
+            ("p", "provision the terminal through the readers chosen (credential shown once)"),
+            ("r", "list the registered terminals and this machine's readers again"),
+        ),
+    ),
+    (
         "users (:users)",
         (
             ("n", "new user: its temporary password is shown once"),

@@ -379,3 +379,10 @@ def test_no_token_is_ever_logged(
             registry.credentials().authenticate(token)
         assert token[-43:] not in caplog.text + repr(caught.value) + str(caught.value)
         assert token[-43:] not in repr(registry.credentials())
+
+
+def test_placements_are_the_lists_four_columns(registry: SqlTerminalRegistry) -> None:
+    register(registry, "SN-P1")
+    register(registry, "SN-P2", county="440305")
+    assert registry.placements() == [(t.id, t.county, t.city, t.state) for t in registry.list()]
+    assert [city for _, _, city, _ in registry.placements()] == ["440100", "440300"]
