@@ -26,6 +26,7 @@ from ssnoc.commands.lab import lab_app
 from ssnoc.commands.security import security_app
 from ssnoc.commands.snmp import snmp_app
 from ssnoc.commands.ssh import ssh_app
+from ssnoc.commands.terminals import terminals_app
 from ssnoc.commands.topology import topology_app
 from ssnoc.commands.traps import traps_app
 from ssnoc.commands.users import users_app
@@ -50,6 +51,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(security_app, name="security")
 app.add_typer(traps_app, name="traps")
 app.add_typer(topology_app, name="topology")
+app.add_typer(terminals_app, name="terminals")
 inventory_app = typer.Typer(help="Check inventory files.", no_args_is_help=True)
 app.add_typer(inventory_app, name="inventory")
 config_app = typer.Typer(
