@@ -136,6 +136,8 @@ class TerminalSimulator:
         self._reachability = reachability
         self._slots = asyncio.Semaphore(self._config.max_in_flight)
         self._due_at: dict[str, float] = {}
+        self._cadence_s: dict[str, float] = {}
+        """Seconds between beats each terminal was last told (``next_heartbeat_s``)."""
         self._heap: list[tuple[float, int, str]] = []
         self._order = itertools.count()
         self._in_flight: set[asyncio.Task[BeatOutcome]] = set()
@@ -245,7 +247,9 @@ class TerminalSimulator:
             and terminal.terminal.county in self._reachability.cut_off
         ):
             terminal.account(now, online=False)
-            self._schedule_after(terminal, config.interval_s)
+            # A real terminal keeps trying on the cadence the NOC last gave it: it is heard
+            # again one beat after its county is back, not a whole default interval later.
+            self._schedule_after(terminal, self._cadence(terminal))
             return BeatOutcome.SILENT
         body = terminal.heartbeat(now)
         token = self._tokens[terminal.terminal.id]
@@ -262,7 +266,7 @@ class TerminalSimulator:
         if status == 429 or status >= 500:
             return self._back_off(terminal, BeatOutcome.SERVER_ERROR)
         if not 200 <= status < 300:
-            self._schedule_after(terminal, config.interval_s)
+            self._schedule_after(terminal, self._cadence(terminal))
             return BeatOutcome.REFUSED
         try:
             reply: BeatReply | None = BeatReply.parse(response.json())
@@ -271,9 +275,13 @@ class TerminalSimulator:
         terminal.accepted(reply, self._clock.now(), config.installs)
         wait_s = config.interval_s
         if reply is not None and config.honour_next_heartbeat:
-            wait_s = float(reply.next_heartbeat_s)
+            wait_s = self._cadence_s[terminal.terminal.id] = float(reply.next_heartbeat_s)
         self._schedule_after(terminal, wait_s)
         return BeatOutcome.ACCEPTED if reply is not None else BeatOutcome.BAD_REPLY
+
+    def _cadence(self, terminal: SimulatedTerminal) -> float:
+        """Seconds between beats: what the NOC last asked of this terminal, else the default."""
+        return self._cadence_s.get(terminal.terminal.id, self._config.interval_s)
 
     def _back_off(self, terminal: SimulatedTerminal, outcome: BeatOutcome) -> BeatOutcome:
         terminal.consecutive_failures += 1

@@ -83,7 +83,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FleetNoc]:
             simulator = subprocess.Popen(
                 [sys.executable, "-m", "lab.terminals", "--api", noc.url,
                  "--tokens", str(lab_dir / "terminal-tokens.json"), "--lab-dir", str(lab_dir),
-                 "--progress-every", "5"],
+                 "--interval", str(HEARTBEAT_S), "--progress-every", "5"],
                 env=noc.env, stdout=log, stderr=log,
             )  # fmt: skip
             try:

@@ -292,6 +292,35 @@ async def test_a_cut_off_county_goes_silent_and_comes_back_with_its_queue(
     assert simulator.stats.silent_terminals == 0
 
 
+async def test_a_cut_off_terminal_keeps_the_cadence_the_noc_gave_it(
+    tmp_path: Path,
+    small: Province,
+    small_fleet: tuple[LabTerminal, ...],
+    tokens: dict[str, str],
+    client: httpx.AsyncClient,
+    heartbeat_api: HeartbeatApi,
+    busy_clock: FakeClock,
+) -> None:
+    terminal = next(t for t in small_fleet if t.county == "440103")
+    reachability = CountyReachability.of_province(tmp_path, small)
+    heartbeat_api.next_heartbeat_s = 5  # far quicker than the simulator's 60
+    simulator = _simulator(
+        small_fleet, {}, tokens, client, heartbeat_api.url, busy_clock, STEADY, reachability
+    )
+    assert await simulator.beat(terminal.id) is BeatOutcome.ACCEPTED
+    site = next(s.id for s in small.sites if s.region == "440103")
+    router = next(d.id for d in small.devices if d.site == site)
+    faults = Faults().with_device(router, datetime(2026, 1, 5, tzinfo=UTC))
+    silent = fault_effect(small, faults).silent_devices
+    write_faults(tmp_path, LabFaults(generation=1, faults=faults, silent_devices=tuple(silent)))
+    reachability.refresh()
+
+    busy_clock.advance(5)
+    assert await simulator.beat(terminal.id) is BeatOutcome.SILENT
+    # Heard again one beat after the county is back, not a default interval later.
+    assert simulator.due_at(terminal.id) == busy_clock.monotonic() + 5
+
+
 async def test_the_loop_runs_on_fake_time_until_stopped(
     small_fleet: tuple[LabTerminal, ...],
     tokens: dict[str, str],
