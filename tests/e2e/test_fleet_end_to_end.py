@@ -112,8 +112,11 @@ def county_health(fleet: FleetNoc) -> dict[str, Any]:
 
 
 def all_heard(fleet: FleetNoc) -> bool:
+    """Every provisioned terminal of the county has beaten (and so turned active), and every
+    active one was heard from within the silence threshold."""
     county = county_health(fleet)
-    return bool(county["active"]) and county["online"] == county["active"]
+    provisioned = county["terminals_by_state"].get("provisioned", 0)
+    return not provisioned and bool(county["active"]) and county["online"] == county["active"]
 
 
 def quiet(noc: RunningNoc) -> bool:
