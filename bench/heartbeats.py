@@ -31,7 +31,7 @@ heartbeat (an UPSERT into ``terminal_status``) and health asked of the database,
 measured the same way on its own copy of the DB: the ratio is what the write-behind buys.
 
 **(2) Fleet health for 20,000 terminals** (``heartbeats_health``): ``FleetService.compute_health``
-(registry list + status snapshot + computation) on the seeded DB, 10 runs; *reference*: the same
+(registry placements + status snapshot + computation) on the seeded DB, 10 runs; *reference*: the same
 figures by SQL GROUP BY county over ``terminals`` ⋈ ``terminal_status``, which must agree with
 it on every county, city and the province.
 

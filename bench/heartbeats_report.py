@@ -76,7 +76,7 @@ def _health_rows(health: HealthFigures) -> list[Row]:
         ("fleet health, 20,000 terminals, ms p50 / p99", _p50_p99(health.product_s, 1000),
          _p50_p99(health.naive_s, 1000), f"{ratio:.2f}x", "< 1,000",
          _verdict(p99 < HEALTH_TARGET_S)),
-        ("  of which registry.list(), ms p50", f"{statistics.median(health.list_s) * 1000:,.1f}",
+        ("  of which registry.placements(), ms p50", f"{statistics.median(health.list_s) * 1000:,.1f}",
          "", "", "", ""),
         ("  of which status snapshot, ms p50",
          f"{statistics.median(health.snapshot_s) * 1000:,.1f}", "", "", "", ""),
