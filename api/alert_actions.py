@@ -10,25 +10,18 @@ The service's own errors are answered as the API's: a silence or window that mak
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import TypeVar
-
-from starlette.concurrency import run_in_threadpool
-
 from alerts.model import AlertError
 from api.alert_services import AlertService
-from api.audit import AuditOutcome, record
-from api.deps import Access, ApiServices
+from api.audit import AuditOutcome
+from api.audited_change import AuditedChange
+from api.deps import ApiServices
 from api.errors import ApiProblem, ServiceUnavailable
 from core.errors import NocError
-
-T = TypeVar("T")
 
 NO_ALERTS = (
     "this server runs no alert pipeline (alerts are disabled, or it is not the one started by "
     "`ssnoc serve`): no alerts, silences, maintenance windows or on-call here"
 )
-Snapshot = Mapping[str, object]
 
 
 class InvalidRequest(ApiProblem):
@@ -61,65 +54,16 @@ def _answer(exc: Exception) -> Exception:
     return exc
 
 
-class Change:
-    """One audited change: ``action`` on ``target`` by ``access``."""
+class Change(AuditedChange):
+    """One audited change of the alert pipeline: ``action`` on ``target`` by ``access``."""
 
-    def __init__(
-        self, services: ApiServices, access: Access, action: str, target: str | None
-    ) -> None:
-        self.services = services
-        self.access = access
-        self.action = action
-        self.target = target
-        self.region: str | None = None
-        """Where the change lies, once known (set it inside the work)."""
-        self.before: Snapshot | None = None
+    caught = (NocError, ValueError, ApiProblem)
+
+    def answer_to(self, exc: Exception) -> Exception:
+        return _answer(exc)
 
     async def service(self) -> AlertService:
         """The alert service, or the UNAVAILABLE record and 503."""
         if self.services.alerts is None:
             await self.record(AuditOutcome.UNAVAILABLE, detail="no alert pipeline on this server")
         return service_of(self.services)
-
-    async def record(
-        self,
-        outcome: AuditOutcome,
-        *,
-        detail: str | None = None,
-        after: Snapshot | None = None,
-    ) -> None:
-        await record(
-            self.services,
-            self.access,
-            self.action,
-            outcome,
-            target=self.target,
-            region_code=self.region,
-            detail=detail,
-            before=self.before,
-            after=after,
-        )
-
-    async def refuse(self, problem: ApiProblem) -> ApiProblem:
-        """Record a refusal decided by the route (403 for a scope) and hand it back to raise."""
-        outcome = AuditOutcome.DENIED if problem.status == 403 else AuditOutcome.FAILED
-        await self.record(outcome, detail=problem.message)
-        return problem
-
-    async def run(
-        self,
-        work: Callable[[], T],
-        after: Callable[[T], Snapshot],
-        detail: Callable[[T], str | None] = lambda _: None,
-    ) -> T:
-        """Run ``work`` in a worker thread and record what came of it; service errors are
-        raised as the API answers them."""
-        try:
-            result = await run_in_threadpool(work)
-        except (NocError, ValueError, ApiProblem) as exc:
-            answer = _answer(exc)
-            message = answer.message if isinstance(answer, ApiProblem) else str(answer)
-            await self.record(AuditOutcome.FAILED, detail=message)
-            raise answer from None
-        await self.record(AuditOutcome.OK, detail=detail(result), after=after(result))
-        return result

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import timedelta
-from typing import TypeVar
 
 from fastapi import Request
-from starlette.concurrency import run_in_threadpool
 
-from api.audit import AuditOutcome, record
+from api.audit import AuditOutcome
+from api.audited_change import AuditedChange
 from api.deps import Access, ApiServices
 from api.errors import ApiProblem, ServiceUnavailable
 from api.schemas_fleet import ImportResultInfo, TerminalInfo, import_result_info, terminal_info
@@ -31,11 +30,8 @@ from card_fleet.csv_import import RowError, decode_csv
 from card_fleet.errors import FleetError, ImportRefused
 from card_fleet.model import Terminal, TerminalState
 from card_fleet.service import FleetService
-from core.errors import NocError, NotFound
+from core.errors import NotFound
 from core.security.scope import ScopeLevel, is_region_code, scope_level
-
-T = TypeVar("T")
-Snapshot = Mapping[str, object]
 
 NO_FLEET = (
     "this server keeps no card-terminal fleet (the fleet is disabled, or it is not the server "
@@ -197,68 +193,17 @@ def answer_to(exc: Exception) -> Exception:
     return exc
 
 
-class FleetChange:
-    """One audited change: ``action`` on ``target`` by ``access``."""
+class FleetChange(AuditedChange):
+    """One audited change of the fleet: ``action`` on ``target`` by ``access``."""
 
-    def __init__(
-        self, services: ApiServices, access: Access, action: str, target: str | None
-    ) -> None:
-        self.services = services
-        self.access = access
-        self.action = action
-        self.target = target
-        self.region: str | None = None
-        """Where the change lies, once known (set it inside the work)."""
-        self.before: Snapshot | None = None
+    def answer_to(self, exc: Exception) -> Exception:
+        return answer_to(exc)
 
     async def fleet(self) -> FleetService:
         """The fleet, or the UNAVAILABLE record and 503."""
         if self.services.fleet is None:
             await self.record(AuditOutcome.UNAVAILABLE, detail="no card-terminal fleet here")
         return fleet_of(self.services)
-
-    async def record(
-        self,
-        outcome: AuditOutcome,
-        *,
-        detail: str | None = None,
-        after: Snapshot | None = None,
-    ) -> None:
-        await record(
-            self.services,
-            self.access,
-            self.action,
-            outcome,
-            target=self.target,
-            region_code=self.region,
-            detail=detail,
-            before=self.before,
-            after=after,
-        )
-
-    async def refuse(self, problem: ApiProblem) -> ApiProblem:
-        """Record a refusal decided by the route (403 for a scope) and hand it back to raise."""
-        outcome = AuditOutcome.DENIED if problem.status == 403 else AuditOutcome.FAILED
-        await self.record(outcome, detail=problem.message)
-        return problem
-
-    async def run(
-        self,
-        work: Callable[[], T],
-        after: Callable[[T], Snapshot | None],
-        detail: Callable[[T], str | None] = lambda _: None,
-    ) -> T:
-        """Run ``work`` in a worker thread and record what came of it; fleet errors are raised
-        as the API answers them."""
-        try:
-            result = await run_in_threadpool(work)
-        except (NocError, ApiProblem) as exc:
-            answer = answer_to(exc)
-            message = answer.message if isinstance(answer, ApiProblem) else str(answer)
-            await self.record(AuditOutcome.FAILED, detail=message)
-            raise answer from None
-        await self.record(AuditOutcome.OK, detail=detail(result), after=after(result))
-        return result
 
 
 async def change_terminal(
