@@ -6,9 +6,9 @@ credential>``; who it is comes from the credential alone, never from the body. T
 every second, so the accepted path stays on the event loop and costs microseconds: the credential
 is checked in memory, the JSON read with :func:`json.loads` (no pydantic model), the figures taken
 by :meth:`~card_fleet.service.FleetService.heartbeat` (no database: it writes behind), and the
-reply written as bytes. Only refusals cost more: each is audited (in a worker thread) with the
-terminal id the credential claims and why — never the credential — and answered 401 with one
-generic message, whatever the reason.
+reply written as bytes. Only refusals cost more: they are audited (in a worker thread) with the
+terminal id the credential claims and why — never the credential; a flood of one kind once a
+minute with its count — and answered 401 with one generic message, whatever the reason.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from fastapi import APIRouter, Request, Response
 from api.deps import ApiServices, audit_event, client_of, get_services, public
 from api.errors import ApiProblem, ServiceUnavailable, Unauthorized, error_responses
 from api.fleet_actions import NO_FLEET
+from api.heartbeat_refusals import RefusalThrottle
 from api.schemas_fleet import HeartbeatBody, HeartbeatReplyInfo
 from card_fleet.credentials import CredentialRefused
 from core.security.audit_trail import AuditEvent, AuditOutcome
@@ -71,19 +72,34 @@ def _token(authorization: str | None) -> str | None:
 async def _refuse(
     services: ApiServices, request: Request, claimed_terminal_id: str | None, reason: str
 ) -> Unauthorized:
-    """Audit a refused heartbeat and hand back the 401 to raise."""
-    await audit_event(
-        services,
-        AuditEvent(
-            actor=f"terminal {claimed_terminal_id}" if claimed_terminal_id else "anonymous",
-            action=ACTION,
-            outcome=AuditOutcome.DENIED,
-            target=claimed_terminal_id,
-            client=client_of(request),
-            detail=reason,
-        ),
-    )
+    """Audit a refused heartbeat (throttled: see :mod:`api.heartbeat_refusals`) and hand back
+    the 401 to raise."""
+    client = client_of(request)
+    throttle = _throttle(request)
+    who = claimed_terminal_id or f"client {client}"
+    detail = throttle.admit(who, reason, services.clock.now())
+    if detail is not None:
+        await audit_event(
+            services,
+            AuditEvent(
+                actor=f"terminal {claimed_terminal_id}" if claimed_terminal_id else "anonymous",
+                action=ACTION,
+                outcome=AuditOutcome.DENIED,
+                target=claimed_terminal_id,
+                client=client,
+                detail=detail,
+            ),
+        )
     return Unauthorized(REFUSED)
+
+
+def _throttle(request: Request) -> RefusalThrottle:
+    """The app's one throttle (made on first use; the app serves one event loop)."""
+    state = request.app.state
+    throttle = getattr(state, "heartbeat_refusals", None)
+    if not isinstance(throttle, RefusalThrottle):
+        throttle = state.heartbeat_refusals = RefusalThrottle()
+    return throttle
 
 
 def _field_problem(exc: ValueError) -> InvalidHeartbeat:

@@ -18,6 +18,7 @@ from api.app import create_app
 from api.deps import PublicRoute, current_principal
 from core.security.audit_trail import AuditEvent, AuditOutcome
 from tests.unit.api.fleet_scenario import BEAT, FleetApi, fleet_api, template_fixture
+from tests.unit.card_fleet.registry_scenarios import T0
 
 UNKNOWN = "sst_T440103-0404_" + "A" * 43
 """A well-formed credential of a terminal nobody registered."""
@@ -207,3 +208,16 @@ async def test_a_server_without_a_fleet_answers_503(tmp_path: Path, template: Pa
         response = await api.beat(UNKNOWN)
         assert response.status_code == 503
         assert response.json()["error"]["code"] == "fleet_unavailable"
+
+
+async def test_a_flood_of_refusals_is_audited_once_a_minute_with_its_count(api: FleetApi) -> None:
+    for _ in range(50):
+        assert (await api.beat(UNKNOWN)).status_code == 401
+    assert [e.detail for e in refusals(api)] == ["unknown terminal"]
+    api.clock.advance(61)
+    assert (await api.beat(UNKNOWN)).status_code == 401
+    assert [e.detail for e in refusals(api)][1:] == [
+        f"unknown terminal (and 49 more refused since {T0:%H:%M:%S} UTC)"
+    ]
+    assert (await api.beat("sst_short")).status_code == 401  # another kind: told at once
+    assert [e.detail for e in refusals(api)][2:] == ["malformed token"]
