@@ -15,8 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, delete, insert, inspect, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine, delete, insert, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,6 +23,7 @@ from alerts.model import AlertStatus
 from core.errors import StoreError
 from core.state.alert_tables import AlertHistoryRow, AlertRow
 from core.state.tables import Base
+from core.state.upserts import upsert_many
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -57,35 +57,7 @@ def describe(exc: SQLAlchemyError) -> str:
 
 def upsert(session: Session, row_type: type[Base], values: Mapping[str, Any]) -> None:
     """Insert a row, or replace every other column of the row with the same primary key."""
-    keys = [column.name for column in inspect(row_type).primary_key]
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        statement: postgresql.Insert | sqlite.Insert = postgresql.insert(row_type).values(values)
-    elif dialect == "sqlite":
-        statement = sqlite.insert(row_type).values(values)
-    else:  # pragma: no cover - the state DB is SQLite or PostgreSQL
-        session.merge(row_type(**values))
-        return
-    changes = {name: statement.excluded[name] for name in values if name not in keys}
-    session.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes))
-
-
-def upsert_many(session: Session, row_type: type[Base], rows: Sequence[Mapping[str, Any]]) -> None:
-    """:func:`upsert` for many rows with the same columns, as one executemany statement."""
-    if not rows:
-        return
-    keys = [column.name for column in inspect(row_type).primary_key]
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        statement: postgresql.Insert | sqlite.Insert = postgresql.insert(row_type)
-    elif dialect == "sqlite":
-        statement = sqlite.insert(row_type)
-    else:  # pragma: no cover - the state DB is SQLite or PostgreSQL
-        for values in rows:
-            session.merge(row_type(**values))
-        return
-    changes = {name: statement.excluded[name] for name in rows[0] if name not in keys}
-    session.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes), rows)
+    upsert_many(session, row_type, [values])
 
 
 def to_json(value: object) -> str:

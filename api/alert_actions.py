@@ -13,29 +13,17 @@ from __future__ import annotations
 from alerts.model import AlertError
 from api.alert_services import AlertService
 from api.audit import AuditOutcome
-from api.audited_change import AuditedChange
+from api.audited_change import AuditedChange, Conflict, InvalidRequest
 from api.deps import ApiServices
 from api.errors import ApiProblem, ServiceUnavailable
 from core.errors import NocError
+
+__all__ = ["NO_ALERTS", "Change", "InvalidRequest", "service_of"]
 
 NO_ALERTS = (
     "this server runs no alert pipeline (alerts are disabled, or it is not the one started by "
     "`ssnoc serve`): no alerts, silences, maintenance windows or on-call here"
 )
-
-
-class InvalidRequest(ApiProblem):
-    """A request body that is well-formed but makes no sense (a silence ending before it starts)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(422, "invalid_request", message)
-
-
-class Conflict(ApiProblem):
-    """The object's state refuses the action (acknowledging a resolved alert)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(409, "conflict", message)
 
 
 def service_of(services: ApiServices) -> AlertService:
@@ -45,22 +33,17 @@ def service_of(services: ApiServices) -> AlertService:
     return services.alerts
 
 
-def _answer(exc: Exception) -> Exception:
-    """The API's answer to a service error (the same exception when the handlers know it)."""
-    if isinstance(exc, AlertError):
-        return Conflict(str(exc))
-    if isinstance(exc, ValueError):  # InvalidSuppression, InvalidOnCall, a bad matcher
-        return InvalidRequest(str(exc))
-    return exc
-
-
 class Change(AuditedChange):
     """One audited change of the alert pipeline: ``action`` on ``target`` by ``access``."""
 
     caught = (NocError, ValueError, ApiProblem)
 
     def answer_to(self, exc: Exception) -> Exception:
-        return _answer(exc)
+        if isinstance(exc, AlertError):
+            return Conflict(str(exc))
+        if isinstance(exc, ValueError):  # InvalidSuppression, InvalidOnCall, a bad matcher
+            return InvalidRequest(str(exc))
+        return exc
 
     async def service(self) -> AlertService:
         """The alert service, or the UNAVAILABLE record and 503."""

@@ -22,6 +22,22 @@ T = TypeVar("T")
 Snapshot = Mapping[str, object]
 
 
+class Conflict(ApiProblem):
+    """The object's state refuses the action (acknowledging a resolved alert, retiring a retired
+    terminal) (409)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(409, "conflict", message)
+
+
+class InvalidRequest(ApiProblem):
+    """A request that is well-formed but makes no sense (a silence ending before it starts, a
+    rollout plan, an unreadable file) (422)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(422, "invalid_request", message)
+
+
 class AuditedChange:
     """One audited change: ``action`` on ``target`` by ``access``."""
 

@@ -22,7 +22,7 @@ from datetime import timedelta
 from fastapi import Request
 
 from api.audit import AuditOutcome
-from api.audited_change import AuditedChange
+from api.audited_change import AuditedChange, Conflict, InvalidRequest
 from api.deps import Access, ApiServices
 from api.errors import ApiProblem, ServiceUnavailable
 from api.schemas_fleet import ImportResultInfo, TerminalInfo, import_result_info, terminal_info
@@ -37,20 +37,6 @@ NO_FLEET = (
     "this server keeps no card-terminal fleet (the fleet is disabled, or it is not the server "
     "started by `ssnoc serve`): no terminals, heartbeats, fleet health or rollouts here"
 )
-
-
-class FleetConflict(ApiProblem):
-    """The registry or a rollout refused the change in the state it is in (409)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(409, "conflict", message)
-
-
-class FleetRequestInvalid(ApiProblem):
-    """A request that is well-formed but makes no sense (a rollout plan, an unreadable file)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(422, "invalid_request", message)
 
 
 def fleet_of(services: ApiServices) -> FleetService:
@@ -184,20 +170,15 @@ def without_rows_outside(text: str, sees: Callable[[str], bool]) -> tuple[str, l
     return out.getvalue(), errors
 
 
-def answer_to(exc: Exception) -> Exception:
-    """The API's answer to a fleet error (the same exception when the handlers know it)."""
-    if isinstance(exc, ImportRefused):
-        return FleetRequestInvalid(str(exc))
-    if isinstance(exc, FleetError):
-        return FleetConflict(str(exc))
-    return exc
-
-
 class FleetChange(AuditedChange):
     """One audited change of the fleet: ``action`` on ``target`` by ``access``."""
 
     def answer_to(self, exc: Exception) -> Exception:
-        return answer_to(exc)
+        if isinstance(exc, ImportRefused):
+            return InvalidRequest(str(exc))
+        if isinstance(exc, FleetError):
+            return Conflict(str(exc))
+        return exc
 
     async def fleet(self) -> FleetService:
         """The fleet, or the UNAVAILABLE record and 503."""

@@ -50,8 +50,8 @@ class RefusalThrottle:
     def _forget(self, now: datetime) -> None:
         """Drop the oldest kinds while they are over :data:`MAX_KINDS`, or past their minute
         with nothing held back (a held-back count waits to be told with the next refusal)."""
-        for key in list(self._kinds):
-            kind = self._kinds[key]
+        while self._kinds:  # oldest first; no copy of the keys: this runs on every record
+            key, kind = next(iter(self._kinds.items()))
             quiet = now - kind.recorded_at >= WINDOW and not kind.held_back
             if len(self._kinds) <= MAX_KINDS and not quiet:
                 return

@@ -4,6 +4,7 @@ were judged, what happened to it, and a new rollout as asked for."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated
 
@@ -188,7 +189,6 @@ def rollout_info(rollout: Rollout, pilot_terminal_ids: Sequence[str] | None = No
     """``pilot_terminal_ids``: those the caller may see (default: every one)."""
     plan = rollout.plan
     steps = plan.planned_waves()
-    gate = plan.gate
     return RolloutInfo(
         id=rollout.id,
         component=plan.component,
@@ -205,13 +205,7 @@ def rollout_info(rollout: Rollout, pilot_terminal_ids: Sequence[str] | None = No
             )
             for number, step in enumerate(steps)
         ],
-        gate=GateInfo(
-            soak_s=gate.soak_s,
-            min_back_pct=gate.min_back_pct,
-            max_failure_rate_increase_points=gate.max_failure_rate_increase_points,
-            max_psam_failures=gate.max_psam_failures,
-            online_within_s=gate.online_within_s,
-        ),
+        gate=GateInfo(**asdict(plan.gate)),
         state=rollout.state,
         created_by=rollout.created_by,
         created_at=rollout.created_at,

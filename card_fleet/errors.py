@@ -19,7 +19,12 @@ A card error's message names the reader and what was being done ("reading EF06 r
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from core.errors import NocError
+
+if TYPE_CHECKING:
+    from sqlalchemy.exc import SQLAlchemyError
 
 
 class CardError(NocError):
@@ -72,3 +77,10 @@ class PsamAlreadyBound(FleetError):
 
 class ImportRefused(FleetError):
     """A CSV import cannot be read at all (wrong encoding, no header, missing columns)."""
+
+
+def store_failure_reason(exc: SQLAlchemyError) -> str:
+    """The database's own one-line reason, without the statement and its parameters."""
+    cause = getattr(exc, "orig", None)
+    text = str(cause if cause is not None else exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -23,14 +23,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from card_fleet.errors import store_failure_reason
 from card_fleet.model import PsamStatus
 from core.errors import StoreError
 from core.state.fleet_tables import TerminalStatusRow
-from core.state.tables import Base
+from core.state.upserts import upsert_many
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,7 +359,7 @@ class SqlStatusStore:
         """One transaction: an executemany INSERT … ON CONFLICT DO UPDATE of every row."""
         try:
             with self._engine.begin() as connection:
-                upsert_many(connection, TerminalStatusRow, "terminal_id", rows)
+                upsert_many(connection, TerminalStatusRow, rows)
         except SQLAlchemyError as exc:
             reason = store_failure_reason(exc)
             raise StoreError(f"saving {len(rows)} terminal statuses failed: {reason}") from exc
@@ -373,22 +373,3 @@ class SqlStatusStore:
         except SQLAlchemyError as exc:
             reason = store_failure_reason(exc)
             raise StoreError(f"reading terminal statuses failed: {reason}") from exc
-
-
-def store_failure_reason(exc: SQLAlchemyError) -> str:
-    """The database's own one-line reason, without the statement and its parameters."""
-    cause = getattr(exc, "orig", None)
-    text = str(cause if cause is not None else exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-def upsert_many(
-    connection: Connection, row_type: type[Base], key: str, rows: Sequence[Mapping[str, Any]]
-) -> None:
-    """INSERT … ON CONFLICT (``key``) DO UPDATE of ``rows`` (same columns), one executemany."""
-    if not rows:
-        return
-    module: Any = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = module.insert(row_type)
-    updates = {name: statement.excluded[name] for name in rows[0] if name != key}
-    connection.execute(statement.on_conflict_do_update(index_elements=[key], set_=updates), rows)

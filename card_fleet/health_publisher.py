@@ -17,13 +17,14 @@ from typing import Any
 from sqlalchemy import Engine, delete
 from sqlalchemy.exc import SQLAlchemyError
 
-from card_fleet.fleet_status import store_failure_reason, upsert_many
+from card_fleet.errors import store_failure_reason
 from card_fleet.health import AreaHealth, FleetHealth
 from card_fleet.model import TerminalState
 from core.clock import to_epoch_s
 from core.errors import StoreError
 from core.metrics import MetricStore, Sample, SeriesKey
 from core.state.fleet_tables import CountyFleetHealthRow
+from core.state.upserts import upsert_many
 
 FLEET_TERMINALS_ACTIVE = "fleet_terminals_active"
 """Active terminals in the county."""
@@ -98,7 +99,7 @@ class FleetHealthPublisher:
         try:
             with self._engine.begin() as connection:
                 removed = connection.execute(gone).rowcount
-                upsert_many(connection, CountyFleetHealthRow, "county", rows)
+                upsert_many(connection, CountyFleetHealthRow, rows)
         except SQLAlchemyError as exc:
             reason = store_failure_reason(exc)
             raise StoreError(f"writing county fleet health failed: {reason}") from exc

@@ -222,7 +222,13 @@ class HeartbeatIngest:
 
         Raises AuthenticationFailed (an unknown or revoked credential, or a terminal whose
         state does not beat, e.g. suspended) or ValueError naming a bad figure."""
-        terminal = self._credentials.authenticate(token)
+        return self.accept_from(self._credentials.authenticate(token), report)
+
+    def accept_from(
+        self, terminal: AuthenticatedTerminal, report: HeartbeatReport
+    ) -> HeartbeatReply:
+        """:meth:`accept` for a terminal whose credential the caller has just checked (the API
+        checks it before reading the body: the credential is not hashed twice per beat)."""
         if terminal.state not in HEARTBEAT_STATES:  # the index says so too; this guards others
             raise CredentialRefused(terminal.id, f"the terminal is {terminal.state}")
         report.check()

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from card_fleet.errors import store_failure_reason
 from card_fleet.rollout_service import RolloutChange, RolloutChanged
 from card_fleet.rollouts import (
     GateFigures,
@@ -142,9 +143,7 @@ class SqlRolloutStore:
             with self._sessions.begin() as session:
                 return work(session)
         except SQLAlchemyError as exc:
-            cause = getattr(exc, "orig", None)
-            lines = str(cause if cause is not None else exc).strip().splitlines()
-            reason = lines[0] if lines else type(exc).__name__
+            reason = store_failure_reason(exc)
             raise StoreError(f"rollout store: {what} failed: {reason}") from exc
 
 

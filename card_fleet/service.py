@@ -30,7 +30,12 @@ from card_fleet.fleet_events import FleetEventTracker
 from card_fleet.fleet_status import FleetStatus, SqlStatusStore, TerminalStatus
 from card_fleet.health import FleetHealth, FleetHealthSettings, FleetMember, compute_fleet_health
 from card_fleet.health_publisher import FleetHealthPublisher
-from card_fleet.heartbeats import FlushReport, HeartbeatIngest, HeartbeatReport
+from card_fleet.heartbeats import (
+    AuthenticatedTerminal,
+    FlushReport,
+    HeartbeatIngest,
+    HeartbeatReport,
+)
 from card_fleet.model import HeartbeatReply
 from card_fleet.registry import SqlTerminalRegistry
 from card_fleet.rollout_service import RolloutChanged, RolloutService
@@ -102,6 +107,13 @@ class FleetService:
         revoked credential or a terminal that may not beat, ValueError naming a bad field."""
         return self.ingest.accept(token, HeartbeatReport.from_mapping(body))
 
+    def heartbeat_from(
+        self, terminal: AuthenticatedTerminal, body: Mapping[str, object]
+    ) -> HeartbeatReply:
+        """:meth:`heartbeat` for a terminal its credential was just checked for (by
+        ``registry.credentials().authenticate``); ValueError naming a bad field."""
+        return self.ingest.accept_from(terminal, HeartbeatReport.from_mapping(body))
+
     def terminal_status(self, terminal_id: str) -> TerminalStatus | None:
         """The terminal's latest heartbeat figures, or None if it never beat."""
         return self.status.get(terminal_id, self.clock.now())
@@ -117,9 +129,12 @@ class FleetService:
     def compute_health(self, now: datetime | None = None) -> FleetHealth:
         """Compute the fleet's health from the registry and the latest statuses (no publishing)."""
         now = now or self.clock.now()
+        return self._compute_health(now, self.status.snapshot(now))
+
+    def _compute_health(self, now: datetime, statuses: list[TerminalStatus]) -> FleetHealth:
         members = [FleetMember(*placed) for placed in self.registry.placements()]
         health = compute_fleet_health(
-            self.status.snapshot(now),
+            statuses,
             members,
             now,
             self._health_settings,
@@ -131,11 +146,12 @@ class FleetService:
     def publish_health(self, now: datetime | None = None) -> FleetHealth:
         """Compute the health and publish it (county rows for the alerts, per-county series)."""
         now = now or self.clock.now()
-        health = self.compute_health(now)
+        statuses = self.status.snapshot(now)  # one copy of the map serves health and events
+        health = self._compute_health(now, statuses)
         report = self._publisher.publish(health, now)
         if not report.ok:
             log.warning("fleet health publish: %s", report)
-        self._events.observe(health, self.status.snapshot(now))
+        self._events.observe(health, statuses)
         return health
 
     # --- the background work -----------------------------------------------------------------

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from card_fleet.credentials import AuthenticatedTerminal
 from card_fleet.csv_import import MAX_LENGTHS, RowError, TerminalDraft
-from card_fleet.errors import FleetError
+from card_fleet.errors import FleetError, store_failure_reason
 from card_fleet.model import Terminal, TerminalKind, TerminalState
 from core.errors import NotFound, StoreError
 from core.state.terminal_tables import TerminalEventRow, TerminalRow
@@ -92,19 +92,13 @@ class RegistryTransactions:
         try:
             with self._sessions.begin() as session:
                 return work(session)
-        except IntegrityError as exc:
-            refusal = on_conflict() if on_conflict is not None else None
+        except SQLAlchemyError as exc:
+            conflict = isinstance(exc, IntegrityError)
+            refusal = on_conflict() if conflict and on_conflict is not None else None
             if refusal is not None:
                 raise refusal from exc
-            raise StoreError(f"terminal registry: {what} failed: {_describe(exc)}") from exc
-        except SQLAlchemyError as exc:
-            raise StoreError(f"terminal registry: {what} failed: {_describe(exc)}") from exc
-
-
-def _describe(exc: SQLAlchemyError) -> str:
-    cause = getattr(exc, "orig", None)
-    text = str(cause if cause is not None else exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+            reason = store_failure_reason(exc)
+            raise StoreError(f"terminal registry: {what} failed: {reason}") from exc
 
 
 def chunks(values: Iterable[str]) -> Iterator[list[str]]:

@@ -151,10 +151,16 @@ def _read_users_file(path: Path) -> dict[str, str]:
 
 def _write_users_file(path: Path, lines: list[str]) -> None:
     header = "# The lab's NOC users: user name, role@scope, password (lab only; mode 0600)\n"
+    write_private_file(path, header + "\n".join(lines) + "\n")
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text``, readable by its owner only (mode 0600) from the first
+    byte, and whole or not at all (written beside it, then renamed)."""
     temporary = path.with_suffix(".tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-        out.write(header + "\n".join(lines) + "\n")
+        out.write(text)
     os.replace(temporary, path)
 
 

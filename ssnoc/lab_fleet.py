@@ -32,12 +32,13 @@ from core.inventory import load_inventory
 from core.settings import Settings
 from core.state.db import migrate_to_head, open_state_engine
 from lab.files import read_province
-from lab.smartcard.pcscd_runner import PcscdLayout
+from lab.smartcard.pcscd_runner import PCSC_SOCKET_ENV, PcscdLayout
 from lab.smartcard.station import station_home
 from lab.state import LabState, lab_dir_of, read_state
 from lab.terminals import SIMULATOR_PID_FILE
 from lab.terminals.csv_export import fleet_csv
 from lab.terminals.fleet import LabTerminal, generate_fleet
+from ssnoc.lab_enrollment import write_private_file
 from ssnoc.wiring import county_cities
 
 TOKENS_FILE = "terminal-tokens.json"
@@ -80,6 +81,7 @@ def enroll_lab_terminals(
         if new:
             result = registry.import_csv(fleet_csv(new), by=ACTOR, now=clock.now())
             errors = tuple(f"line {e.line}, {e.column}: {e.reason}" for e in result.errors)
+            known = {t.id: t for t in registry.list()}
         path = lab_dir_of(settings.data_dir) / TOKENS_FILE
         tokens = _read_tokens(path)
         index = registry.credentials()
@@ -90,7 +92,8 @@ def enroll_lab_terminals(
             by_county.setdefault(terminal.county, []).append(terminal)
         for terminals in by_county.values():
             for terminal in terminals[: max(0, len(terminals) - LEFT_FOR_THE_STATION)]:
-                current = registry.get(terminal.id)
+                # A row the import refused is not known: get() says so (NotFound).
+                current = known.get(terminal.id) or registry.get(terminal.id)
                 if current.state is TerminalState.REGISTERED:
                     tokens[terminal.id] = registry.bind_and_issue(
                         terminal.id, lab_psam_number(terminal), by=ACTOR, now=clock.now()
@@ -127,11 +130,7 @@ def _read_tokens(path: Path) -> dict[str, str]:
 
 
 def _write_tokens(path: Path, tokens: dict[str, str]) -> None:
-    temporary = path.with_suffix(".tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-        json.dump(tokens, out, indent=0, sort_keys=True)
-    os.replace(temporary, path)
+    write_private_file(path, json.dumps(tokens, indent=0, sort_keys=True))
 
 
 # --- the simulator beside the server --------------------------------------------------------
@@ -146,13 +145,14 @@ def start_lab_terminals(settings: Settings, api_url: str) -> subprocess.Popen[by
     log_file = settings.data_dir / "log" / "terminals.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "lab.terminals", "--api", api_url, "--tokens", str(tokens)]
-    process = subprocess.Popen(
-        [*command, "--lab-dir", str(state.lab_dir)],
-        stdin=subprocess.DEVNULL,
-        stdout=log_file.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    with log_file.open("ab") as log:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            [*command, "--lab-dir", str(state.lab_dir)],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     (state.lab_dir / SIMULATOR_PID_FILE).write_text(str(process.pid), encoding="utf-8")
     return process
 
@@ -171,10 +171,10 @@ def use_lab_card_readers(settings: Settings) -> bool:
     """Point this process's PC/SC client at the lab's card station (its readers hold the
     virtual PSAM and test card), unless a PCSCLITE_CSOCK_NAME is set already or no station
     runs here. Must run before the first PC/SC call (the provisioning screen's)."""
-    if "PCSCLITE_CSOCK_NAME" in os.environ:
+    if PCSC_SOCKET_ENV in os.environ:
         return False
     environment = PcscdLayout(station_home(lab_dir_of(settings.data_dir))).client_environment()
-    socket = environment.get("PCSCLITE_CSOCK_NAME")
+    socket = environment.get(PCSC_SOCKET_ENV)
     if socket is None or not Path(socket).exists():
         return False
     os.environ.update(environment)

@@ -273,9 +273,8 @@ def build_alert_service(
 
 def county_cities(inventory: Inventory) -> dict[str, str]:
     """County code → its city's code (the registry's regions), from the inventory's tree."""
-    parents = {region.code: region.parent for region in inventory.regions}
     return {
-        region.code: parents.get(region.code) or region.code
+        region.code: region.parent or region.code
         for region in inventory.regions
         if region.level is RegionLevel.COUNTY
     }

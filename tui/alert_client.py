@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from typing import cast
-from urllib.parse import quote
 
 from pydantic import TypeAdapter
 
@@ -25,7 +24,7 @@ from tui.alert_models import (
     Severity,
     SilenceInfo,
 )
-from tui.api_transport import ApiTransport, Params
+from tui.api_transport import ApiTransport, Params, path_segment
 
 _ALERTS = TypeAdapter(list[AlertInfo])
 _DETAIL = TypeAdapter(AlertDetail)
@@ -34,10 +33,6 @@ _SILENCE = TypeAdapter(SilenceInfo)
 
 def _iso(when: datetime | None) -> str | None:
     return None if when is None else when.isoformat()
-
-
-def _segment(value: str) -> str:
-    return quote(value, safe="")
 
 
 class AlertCalls(ApiTransport):
@@ -65,19 +60,19 @@ class AlertCalls(ApiTransport):
 
     async def alert(self, fingerprint: str) -> AlertDetail:
         """One alert with its whole history, oldest first."""
-        return await self._get(f"/alerts/{_segment(fingerprint)}", _DETAIL)
+        return await self._get(f"/alerts/{path_segment(fingerprint)}", _DETAIL)
 
     async def ack(
         self, fingerprint: str, note: str, expires_at: datetime | None = None
     ) -> AlertDetail:
         """Take the alert with ``note``, until it resolves or until ``expires_at``."""
         body = {"note": note, "expires_at": _iso(expires_at)}
-        path = f"/alerts/{_segment(fingerprint)}/ack"
+        path = f"/alerts/{path_segment(fingerprint)}/ack"
         return await self._request("POST", path, _DETAIL, json=body)
 
     async def unack(self, fingerprint: str, reason: str = "") -> AlertDetail:
         """Give the alert back: nobody holds it any more."""
-        path = f"/alerts/{_segment(fingerprint)}/unack"
+        path = f"/alerts/{path_segment(fingerprint)}/unack"
         return await self._request("POST", path, _DETAIL, json={"reason": reason})
 
     async def silences(self) -> list[SilenceInfo]:
@@ -107,7 +102,7 @@ class AlertCalls(ApiTransport):
 
     async def expire_silence(self, silence_id: str) -> SilenceInfo:
         """End a silence now (a pending one never starts)."""
-        return await self._request("DELETE", f"/silences/{_segment(silence_id)}", _SILENCE)
+        return await self._request("DELETE", f"/silences/{path_segment(silence_id)}", _SILENCE)
 
     async def maintenance(self) -> list[MaintenanceInfo]:
         """Maintenance windows at, below or above the caller's regions."""

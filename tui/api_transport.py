@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import TypeAdapter, ValidationError
@@ -225,3 +226,8 @@ def _error_from(response: httpx.Response) -> ApiError:
         message = str(error.get("message", message))
     kind = ApiUnavailable if response.status_code in _UNAVAILABLE else ApiError
     return kind(message, response.status_code, code)
+
+
+def path_segment(value: str) -> str:
+    """``value`` quoted as one URL path segment: a '/' or '?' in an id cannot change the route."""
+    return quote(value, safe="")

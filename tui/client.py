@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, SecretStr, TypeAdapter
 
@@ -30,7 +29,7 @@ from core.state.views import (
 )
 from tui.alert_client import AlertCalls
 from tui.api_models import BackupResult, DeviceAccount, DeviceSsh
-from tui.api_transport import API_PREFIX, ApiError, ApiUnavailable, SessionLost
+from tui.api_transport import API_PREFIX, ApiError, ApiUnavailable, SessionLost, path_segment
 from tui.security_models import (
     AccessReviewSummary,
     AccountFindings,
@@ -150,16 +149,16 @@ class NocApiClient(AlertCalls):
         return await self._get("/devices", _DEVICES, params)
 
     async def device(self, device_id: str) -> DeviceDetail:
-        return await self._get(f"/devices/{_segment(device_id)}", TypeAdapter(DeviceDetail))
+        return await self._get(f"/devices/{path_segment(device_id)}", TypeAdapter(DeviceDetail))
 
     async def interfaces(self, device_id: str) -> list[InterfaceView]:
-        return await self._get(f"/devices/{_segment(device_id)}/interfaces", _INTERFACES)
+        return await self._get(f"/devices/{path_segment(device_id)}/interfaces", _INTERFACES)
 
     # ------------------------------------------------------------------ configurations
 
     async def config_versions(self, device_id: str) -> list[ConfigVersionSummary]:
         """Newest first."""
-        return await self._get(f"/devices/{_segment(device_id)}/configs", _VERSIONS)
+        return await self._get(f"/devices/{path_segment(device_id)}/configs", _VERSIONS)
 
     async def config_version(self, version_id: int) -> ConfigVersion:
         return await self._get(f"/configs/{version_id}", TypeAdapter(ConfigVersion))
@@ -170,7 +169,7 @@ class NocApiClient(AlertCalls):
 
     async def backup_status(self, device_id: str) -> BackupStatusView:
         return await self._get(
-            f"/devices/{_segment(device_id)}/backup", TypeAdapter(BackupStatusView)
+            f"/devices/{path_segment(device_id)}/backup", TypeAdapter(BackupStatusView)
         )
 
     async def backups(
@@ -188,7 +187,7 @@ class NocApiClient(AlertCalls):
         """Back the device up now (the server connects to it; this may take a while)."""
         return await self._request(
             "POST",
-            f"/devices/{_segment(device_id)}/backup",
+            f"/devices/{path_segment(device_id)}/backup",
             TypeAdapter(BackupResult),
             timeout_s=BACKUP_TIMEOUT_S,
         )
@@ -196,7 +195,7 @@ class NocApiClient(AlertCalls):
     # ------------------------------------------------------------------ accounts and SSH
 
     async def accounts(self, device_id: str) -> list[DeviceAccount]:
-        return await self._get(f"/devices/{_segment(device_id)}/accounts", _ACCOUNTS)
+        return await self._get(f"/devices/{path_segment(device_id)}/accounts", _ACCOUNTS)
 
     async def search_accounts(
         self,
@@ -208,7 +207,7 @@ class NocApiClient(AlertCalls):
         return await self._get("/accounts", _ACCOUNTS, params)
 
     async def device_ssh(self, device_id: str) -> DeviceSsh:
-        return await self._get(f"/devices/{_segment(device_id)}/ssh", TypeAdapter(DeviceSsh))
+        return await self._get(f"/devices/{path_segment(device_id)}/ssh", TypeAdapter(DeviceSsh))
 
     # ------------------------------------------------------------------ users
 
@@ -216,7 +215,7 @@ class NocApiClient(AlertCalls):
         return await self._get("/users", _USERS)
 
     async def user(self, username: str) -> UserInfo:
-        return await self._get(f"/users/{_segment(username)}", _USER)
+        return await self._get(f"/users/{path_segment(username)}", _USER)
 
     async def create_user(
         self, username: str, display_name: str = "", grants: Sequence[GrantInfo] = ()
@@ -231,30 +230,32 @@ class NocApiClient(AlertCalls):
 
     async def set_user_disabled(self, username: str, disabled: bool) -> UserInfo:
         verb = "disable" if disabled else "enable"
-        return await self._request("POST", f"/users/{_segment(username)}/{verb}", _USER)
+        return await self._request("POST", f"/users/{path_segment(username)}/{verb}", _USER)
 
     async def unlock_user(self, username: str) -> UserInfo:
-        return await self._request("POST", f"/users/{_segment(username)}/unlock", _USER)
+        return await self._request("POST", f"/users/{path_segment(username)}/unlock", _USER)
 
     async def reset_password(self, username: str) -> SecretStr:
         """A new temporary password for ``username`` (to be shown once)."""
-        path = f"/users/{_segment(username)}/reset-password"
+        path = f"/users/{path_segment(username)}/reset-password"
         answer = await self._request("POST", path, TypeAdapter(PasswordReset))
         return answer.temporary_password
 
     async def grant_role(self, username: str, grant: GrantInfo) -> UserInfo:
         body = {"role": grant.role, "scope": grant.scope}
-        return await self._request("POST", f"/users/{_segment(username)}/grants", _USER, json=body)
+        path = f"/users/{path_segment(username)}/grants"
+        return await self._request("POST", path, _USER, json=body)
 
     async def revoke_role(self, username: str, grant: GrantInfo) -> UserInfo:
-        path = f"/users/{_segment(username)}/grants/{_segment(grant.role)}/{_segment(grant.scope)}"
+        grants = f"/users/{path_segment(username)}/grants"
+        path = f"{grants}/{path_segment(grant.role)}/{path_segment(grant.scope)}"
         return await self._request("DELETE", path, _USER)
 
     async def user_tokens(self, username: str) -> list[ApiTokenInfo]:
-        return await self._get(f"/users/{_segment(username)}/tokens", _TOKENS)
+        return await self._get(f"/users/{path_segment(username)}/tokens", _TOKENS)
 
     async def revoke_user_token(self, username: str, token_id: int) -> ApiTokenInfo:
-        path = f"/users/{_segment(username)}/tokens/{token_id}"
+        path = f"/users/{path_segment(username)}/tokens/{token_id}"
         return await self._request("DELETE", path, TypeAdapter(ApiTokenInfo))
 
     # ------------------------------------------------------------------ audit trail
@@ -305,7 +306,8 @@ class NocApiClient(AlertCalls):
 
     async def region_topology(self, code: str) -> RegionTopology:
         """A region's devices and links (with the far ends of its uplinks) and its children."""
-        return await self._get(f"/topology/regions/{_segment(code)}", TypeAdapter(RegionTopology))
+        path = f"/topology/regions/{path_segment(code)}"
+        return await self._get(path, TypeAdapter(RegionTopology))
 
     async def site_paths(self, region: str | None = None) -> list[SitePaths]:
         """The primary and backup paths of the city and county nodes at or below ``region``
@@ -338,8 +340,3 @@ class NocApiClient(AlertCalls):
         """LLDP neighbours seen against the links intended."""
         adapter = TypeAdapter(DiscoveryFindings)
         return await self._get("/topology/discovery", adapter, {"region": region})
-
-
-def _segment(value: str) -> str:
-    # An id is one path segment; quoting keeps a '/' or '?' in it from changing the route.
-    return quote(value, safe="")

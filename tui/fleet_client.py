@@ -13,11 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
-from urllib.parse import quote
 
 from pydantic import TypeAdapter
 
-from tui.api_transport import ApiError, ApiTransport
+from tui.api_transport import ApiError, ApiTransport, path_segment
 from tui.fleet_models import (
     CredentialInfo,
     FleetHealthInfo,
@@ -31,11 +30,10 @@ from tui.fleet_models import (
 _TERMINAL = TypeAdapter(TerminalInfo)
 _TERMINALS = TypeAdapter(list[TerminalInfo])
 _ROLLOUT = TypeAdapter(RolloutInfo)
-
-
-def _segment(value: str) -> str:
-    # An id is one path segment; quoting keeps a '/' or '?' in it from changing the route.
-    return quote(value, safe="")
+# The ones the screens ask for on every refresh are built once.
+_HISTORY = TypeAdapter(list[TerminalEventInfo])
+_FLEET_HEALTH = TypeAdapter(FleetHealthInfo)
+_ROLLOUTS = TypeAdapter(list[RolloutInfo])
 
 
 class TerminalMove(StrEnum):
@@ -111,16 +109,16 @@ class FleetCalls:
         return await self._api._get("/terminals", _TERMINALS, params)
 
     async def terminal(self, terminal_id: str) -> TerminalInfo:
-        return await self._api._get(f"/terminals/{_segment(terminal_id)}", _TERMINAL)
+        return await self._api._get(f"/terminals/{path_segment(terminal_id)}", _TERMINAL)
 
     async def terminal_history(self, terminal_id: str) -> list[TerminalEventInfo]:
         """Every change to the terminal, oldest first."""
-        path = f"/terminals/{_segment(terminal_id)}/history"
-        return await self._api._get(path, TypeAdapter(list[TerminalEventInfo]))
+        path = f"/terminals/{path_segment(terminal_id)}/history"
+        return await self._api._get(path, _HISTORY)
 
     async def terminal_by_psam(self, psam_terminal_number: str) -> TerminalInfo | None:
         """The terminal bound to that PSAM terminal number, or None when none is."""
-        path = f"/terminals/by-psam/{_segment(psam_terminal_number)}"
+        path = f"/terminals/by-psam/{path_segment(psam_terminal_number)}"
         try:
             return await self._api._get(path, _TERMINAL)
         except ApiError as exc:
@@ -134,23 +132,23 @@ class FleetCalls:
         """Bind the PSAM, move the terminal to provisioned and issue its credential (in the
         answer, once). ``acceptance``: what the acceptance test found, without holder data."""
         body = {"psam_terminal_number": psam_terminal_number, "acceptance": dict(acceptance)}
-        path = f"/terminals/{_segment(terminal_id)}/provision"
+        path = f"/terminals/{path_segment(terminal_id)}/provision"
         return await self._api._request("POST", path, TypeAdapter(ProvisionedInfo), json=body)
 
     async def reissue_credential(self, terminal_id: str) -> CredentialInfo:
-        path = f"/terminals/{_segment(terminal_id)}/credential"
+        path = f"/terminals/{path_segment(terminal_id)}/credential"
         return await self._api._request("POST", path, TypeAdapter(CredentialInfo))
 
     async def move_terminal(
         self, terminal_id: str, move: TerminalMove, reason: str
     ) -> TerminalInfo:
         """Suspend, resume, mark lost or retire the terminal, saying why."""
-        path = f"/terminals/{_segment(terminal_id)}/{move.value}"
+        path = f"/terminals/{path_segment(terminal_id)}/{move.value}"
         return await self._api._request("POST", path, _TERMINAL, json={"reason": reason})
 
     async def release_psam(self, terminal_id: str, reason: str) -> TerminalInfo:
         """Free the PSAM of a lost terminal (security officers only)."""
-        path = f"/terminals/{_segment(terminal_id)}/release-psam"
+        path = f"/terminals/{path_segment(terminal_id)}/release-psam"
         return await self._api._request("POST", path, _TERMINAL, json={"reason": reason})
 
     # ------------------------------------------------------------------ fleet health
@@ -158,18 +156,18 @@ class FleetCalls:
     async def fleet_health(self, region: str | None = None, fresh: bool = False) -> FleetHealthInfo:
         """Every county, city and province in the caller's scope (at or below ``region``)."""
         params = {"region": region, "fresh": "true" if fresh else None}
-        return await self._api._get("/fleet/health", TypeAdapter(FleetHealthInfo), params)
+        return await self._api._get("/fleet/health", _FLEET_HEALTH, params)
 
     # ------------------------------------------------------------------ rollouts
 
     async def rollouts(self) -> list[RolloutInfo]:
-        return await self._api._get("/rollouts", TypeAdapter(list[RolloutInfo]))
+        return await self._api._get("/rollouts", _ROLLOUTS)
 
     async def rollout(self, rollout_id: str) -> RolloutInfo:
-        return await self._api._get(f"/rollouts/{_segment(rollout_id)}", _ROLLOUT)
+        return await self._api._get(f"/rollouts/{path_segment(rollout_id)}", _ROLLOUT)
 
     async def rollout_history(self, rollout_id: str) -> list[RolloutChangeInfo]:
-        path = f"/rollouts/{_segment(rollout_id)}/history"
+        path = f"/rollouts/{path_segment(rollout_id)}/history"
         return await self._api._get(path, TypeAdapter(list[RolloutChangeInfo]))
 
     async def create_rollout(self, draft: RolloutDraft) -> RolloutInfo:
@@ -181,6 +179,6 @@ class FleetCalls:
     ) -> RolloutInfo:
         """Start, pause, resume or roll back the rollout; the API wants a reason for all but
         start."""
-        path = f"/rollouts/{_segment(rollout_id)}/{move.value}"
+        path = f"/rollouts/{path_segment(rollout_id)}/{move.value}"
         body = {"reason": reason or None} if move is RolloutMove.START else {"reason": reason}
         return await self._api._request("POST", path, _ROLLOUT, json=body)

@@ -19,8 +19,8 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from api.deps import ApiServices, audit_event, client_of, get_services, public
-from api.errors import ApiProblem, ServiceUnavailable, Unauthorized, error_responses
-from api.fleet_actions import NO_FLEET
+from api.errors import ApiProblem, Unauthorized, error_responses
+from api.fleet_actions import fleet_of
 from api.heartbeat_refusals import RefusalThrottle
 from api.schemas_fleet import HeartbeatBody, HeartbeatReplyInfo
 from card_fleet.credentials import CredentialRefused
@@ -128,15 +128,13 @@ async def heartbeat(request: Request) -> Response:
     terminal on another one. 401 for an unknown, malformed, replaced or revoked credential and
     for a terminal that may not beat (suspended, lost, retired); 422 names a bad field."""
     services = await get_services(request)
-    fleet = services.fleet
-    if fleet is None:
-        raise ServiceUnavailable("fleet_unavailable", NO_FLEET)
+    fleet = fleet_of(services)
     token = _token(request.headers.get("authorization"))
     if token is None:
         raise await _refuse(services, request, None, "no credential sent")
     try:
         # Checked before the body is read: an unknown sender learns nothing of what it expects.
-        fleet.registry.credentials().authenticate(token)
+        terminal = fleet.registry.credentials().authenticate(token)
     except CredentialRefused as exc:
         raise await _refuse(services, request, exc.claimed_terminal_id, exc.refusal) from None
     try:
@@ -146,8 +144,8 @@ async def heartbeat(request: Request) -> Response:
     if not isinstance(body, dict):
         raise InvalidHeartbeat("body: must be a JSON object")
     try:
-        reply = fleet.heartbeat(token, body)
-    except CredentialRefused as exc:  # revoked between the two checks
+        reply = fleet.heartbeat_from(terminal, body)
+    except CredentialRefused as exc:  # a state that may not beat
         raise await _refuse(services, request, exc.claimed_terminal_id, exc.refusal) from None
     except ValueError as exc:
         raise _field_problem(exc) from None

@@ -22,9 +22,10 @@ from starlette.concurrency import run_in_threadpool
 
 from api.alert_scope import concerns, sees_all
 from api.audit import AuditOutcome
+from api.audited_change import InvalidRequest
 from api.deps import Access, Permission, ServicesDep, require
 from api.errors import Forbidden, error_responses
-from api.fleet_actions import FleetChange, FleetRequestInvalid, fleet_of
+from api.fleet_actions import FleetChange, fleet_of
 from api.schemas_rollouts import (
     NewRollout,
     RolloutChangeInfo,
@@ -173,7 +174,7 @@ async def create_rollout(
     try:
         plan = plan_of(body)
     except FleetError as exc:
-        raise await change.refuse(FleetRequestInvalid(str(exc))) from None
+        raise await change.refuse(InvalidRequest(str(exc))) from None
     if not _may_manage(access, regions):
         raise await change.refuse(_refusal(access, regions))
 

@@ -20,11 +20,11 @@ from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from api.alert_scope import concerns
+from api.audited_change import Conflict
 from api.deps import Access, Permission, ServicesDep, require
 from api.errors import Forbidden, error_responses
 from api.fleet_actions import (
     FleetChange,
-    FleetConflict,
     change_terminal,
     counties_to_read,
     csv_upload,
@@ -145,7 +145,7 @@ async def terminal_by_psam(
             raise NotFound(f"PSAM {number} is bound to no terminal")
         if not access.sees(terminal.county):
             message = f"PSAM {number} is bound to terminal {terminal.id}, outside your regions"
-            raise FleetConflict(message)
+            raise Conflict(message)
         return terminal_view(fleet, terminal)
 
     return await run_in_threadpool(read)

@@ -1,14 +1,15 @@
 """ISO 7816-4 as the lab's virtual cards speak it: C-APDUs in, R-APDUs and status words out.
 
 Only short APDUs: the cards the lab imitates are T=0 cards, and T=0 has no extended lengths (an
-extended C-APDU is answered ``67 00``). Two things every command processor here shares live in
-this module as well: the T=0 response chain (``61 xx`` then GET RESPONSE, ``6C xx`` for a wrong
-Le) and GET CHALLENGE.
+extended C-APDU is answered ``67 00``). What every command processor here shares lives in this
+module as well: the T=0 response chain (``61 xx`` then GET RESPONSE, ``6C xx`` for a wrong Le),
+GET CHALLENGE, and :class:`CardOs`, the power cycle and command loop around both.
 """
 
 from __future__ import annotations
 
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
@@ -176,3 +177,45 @@ def get_challenge(command: CommandApdu, random_bytes: RandomBytes = os.urandom) 
     if command.data or command.le not in CHALLENGE_LENGTHS:
         return ResponseApdu.status(Sw.WRONG_LENGTH)
     return ResponseApdu.ok(random_bytes(command.le))
+
+
+class CardOs(ABC):
+    """A virtual card's operating system as vpcd drives it: power, reset, one C-APDU at a time.
+
+    A subclass answers parsed commands in :meth:`_dispatch` and clears its own session state in
+    :meth:`_reset_state`. Pure: bytes in, bytes out, no I/O.
+    """
+
+    def __init__(self, atr: bytes) -> None:
+        self._atr = atr
+        self._chain = ResponseChain()
+
+    @property
+    def atr(self) -> bytes:
+        return self._atr
+
+    def power_up(self) -> None:
+        self._reset_state()
+
+    def power_down(self) -> None:
+        self._reset_state()
+
+    def reset(self) -> None:
+        self._reset_state()
+
+    def execute(self, command: bytes) -> bytes:
+        """The R-APDU for one C-APDU."""
+        pending = self._chain.take()
+        try:
+            apdu = CommandApdu.parse(command)
+        except MalformedApdu:
+            return ResponseApdu.status(Sw.WRONG_LENGTH).to_bytes()
+        return self._dispatch(apdu, pending).to_bytes()
+
+    def _reset_state(self) -> None:
+        """Power-up, power-down and reset: a pending response is dropped (subclasses add theirs)."""
+        self._chain.take()
+
+    @abstractmethod
+    def _dispatch(self, apdu: CommandApdu, pending: bytes | None) -> ResponseApdu:
+        """The answer to ``apdu``; ``pending`` is what waited for GET RESPONSE, if anything."""

@@ -25,11 +25,10 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from lab.smartcard.apdu import (
     INS_GET_CHALLENGE,
     INS_GET_RESPONSE,
+    CardOs,
     CommandApdu,
-    MalformedApdu,
     RandomBytes,
     ResponseApdu,
-    ResponseChain,
     Sw,
     get_challenge,
     wrong_le,
@@ -45,6 +44,7 @@ _ISO_CLA = 0x00
 _PROPRIETARY_CLA = 0x80
 _MF = 0x3F00
 _SM4_BLOCK = 16
+_ISO_INS = frozenset({INS_SELECT, INS_READ_BINARY, INS_GET_CHALLENGE, INS_GET_RESPONSE})
 
 
 def lab_test_encrypt(data: bytes) -> bytes:
@@ -54,48 +54,24 @@ def lab_test_encrypt(data: bytes) -> bytes:
     return encryptor.update(padded) + encryptor.finalize()
 
 
-class PsamOs:
+class PsamOs(CardOs):
     """One inserted PSAM. State from power-up to power-down: current EF, DF selected or not, a
     response waiting for GET RESPONSE. Pure: bytes in, bytes out."""
 
     def __init__(
         self, psam: PsamData, *, t0_mode: bool = True, random_bytes: RandomBytes = os.urandom
     ) -> None:
-        self._psam = psam
+        super().__init__(psam.atr)
         self._t0_mode = t0_mode
         self._random_bytes = random_bytes
         self._files = {f.fid: f for f in (psam.ef15(), psam.ef16())}
-        self._chain = ResponseChain()
         self._current_ef: TransparentFile | None = None
         self._application_selected = False
 
-    @property
-    def atr(self) -> bytes:
-        return self._psam.atr
-
-    def power_up(self) -> None:
-        self._reset_state()
-
-    def power_down(self) -> None:
-        self._reset_state()
-
-    def reset(self) -> None:
-        self._reset_state()
-
-    def execute(self, command: bytes) -> bytes:
-        """The R-APDU for one C-APDU."""
-        pending = self._chain.take()
-        try:
-            apdu = CommandApdu.parse(command)
-        except MalformedApdu:
-            return ResponseApdu.status(Sw.WRONG_LENGTH).to_bytes()
-        return self._dispatch(apdu, pending).to_bytes()
-
     def _dispatch(self, apdu: CommandApdu, pending: bytes | None) -> ResponseApdu:
-        iso = {INS_SELECT, INS_READ_BINARY, INS_GET_CHALLENGE, INS_GET_RESPONSE}
         if apdu.cla == _PROPRIETARY_CLA and apdu.ins == INS_ENCRYPT:
             return self._encrypt(apdu)
-        if apdu.ins not in iso and apdu.ins != INS_ENCRYPT:
+        if apdu.ins not in _ISO_INS and apdu.ins != INS_ENCRYPT:
             return ResponseApdu.status(Sw.INS_NOT_SUPPORTED)
         if apdu.cla != _ISO_CLA or apdu.ins == INS_ENCRYPT:
             return ResponseApdu.status(Sw.CLA_NOT_SUPPORTED)
@@ -108,7 +84,7 @@ class PsamOs:
         return self._chain.get_response(apdu, pending)
 
     def _reset_state(self) -> None:
-        self._chain.take()
+        super()._reset_state()
         self._current_ef = None
         self._application_selected = False
 

@@ -25,11 +25,10 @@ from collections.abc import Callable
 from lab.smartcard.apdu import (
     INS_GET_CHALLENGE,
     INS_GET_RESPONSE,
+    CardOs,
     CommandApdu,
-    MalformedApdu,
     RandomBytes,
     ResponseApdu,
-    ResponseChain,
     Sw,
     answer_with_le,
     get_challenge,
@@ -43,7 +42,7 @@ _ISO_CLA = 0x00
 _MF = 0x3F00
 
 
-class SocialSecurityCardOs:
+class SocialSecurityCardOs(CardOs):
     """One inserted contact card: a social-security card, or (no SSSE) a card that is not one.
 
     State lives from power-up to power-down: the selected DF (MF or SSSE), the current EF and a
@@ -58,6 +57,7 @@ class SocialSecurityCardOs:
         lenient: bool = False,
         random_bytes: RandomBytes = os.urandom,
     ) -> None:
+        super().__init__(card.atr)
         self._card = card
         self._t0_mode = t0_mode
         self._lenient = lenient
@@ -65,7 +65,6 @@ class SocialSecurityCardOs:
         self._files: dict[int, RecordFile] = {}
         if card.ssse is not None:
             self._files = {f.fid: f for f in (card.ssse.ef05(), card.ssse.ef06())}
-        self._chain = ResponseChain()
         self._in_ssse = False
         self._current_ef: RecordFile | None = None
         self._commands: dict[int, Callable[[CommandApdu], ResponseApdu]] = {
@@ -75,37 +74,18 @@ class SocialSecurityCardOs:
             INS_GET_CHALLENGE: lambda c: get_challenge(c, self._random_bytes),
         }
 
-    @property
-    def atr(self) -> bytes:
-        return self._card.atr
-
-    def power_up(self) -> None:
-        self._reset_state()
-
-    def power_down(self) -> None:
-        self._reset_state()
-
-    def reset(self) -> None:
-        self._reset_state()
-
-    def execute(self, command: bytes) -> bytes:
-        """The R-APDU for one C-APDU."""
-        pending = self._chain.take()
-        try:
-            apdu = CommandApdu.parse(command)
-        except MalformedApdu:
-            return ResponseApdu.status(Sw.WRONG_LENGTH).to_bytes()
+    def _dispatch(self, apdu: CommandApdu, pending: bytes | None) -> ResponseApdu:
         if apdu.ins == INS_GET_RESPONSE and apdu.cla == _ISO_CLA:
-            return self._chain.get_response(apdu, pending).to_bytes()
+            return self._chain.get_response(apdu, pending)
         handler = self._commands.get(apdu.ins)
         if handler is None and apdu.ins != INS_GET_RESPONSE:
-            return ResponseApdu.status(Sw.INS_NOT_SUPPORTED).to_bytes()
+            return ResponseApdu.status(Sw.INS_NOT_SUPPORTED)
         if handler is None or apdu.cla != _ISO_CLA:
-            return ResponseApdu.status(Sw.CLA_NOT_SUPPORTED).to_bytes()
-        return handler(apdu).to_bytes()
+            return ResponseApdu.status(Sw.CLA_NOT_SUPPORTED)
+        return handler(apdu)
 
     def _reset_state(self) -> None:
-        self._chain.take()
+        super()._reset_state()
         self._in_ssse = False
         self._current_ef = None
 

@@ -7,6 +7,7 @@ import os
 import signal
 from pathlib import Path
 
+from lab.processes import command_line
 from lab.terminals import SIMULATOR_PID_FILE
 
 
@@ -19,11 +20,8 @@ def stop_simulator(lab_dir: Path) -> bool:
     except (OSError, ValueError):
         return False
     path.unlink(missing_ok=True)
-    try:
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    if b"lab.terminals" not in argv:
+    argv = command_line(pid)
+    if argv is None or b"lab.terminals" not in argv:
         return False
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)

@@ -10,21 +10,19 @@ console and the API do the same through the server with the caller's scope.
 
 from __future__ import annotations
 
-import getpass
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from core.clock import SystemClock
 from core.errors import ConfigError
-from core.settings import load_settings
 from ssnoc.commands.failures import clear_errors
+from ssnoc.commands.users_state import CommandState, open_state
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
     from card_fleet.registry import SqlTerminalRegistry
 
 terminals_app = typer.Typer(
@@ -52,14 +50,11 @@ def import_terminals(
         raise ConfigError(f"{file}: cannot be read: {exc.strerror or exc}") from None
     from core.security.audit_trail import AuditEvent, AuditOutcome, AuditTrail
 
-    registry, engine = _registry()
-    actor = f"cli:{_login()}"
-    clock = SystemClock()
-    try:
-        result = registry.import_csv(data, by=actor, now=clock.now())
-        AuditTrail(engine, clock).append(
+    with _registry() as (registry, state):
+        result = registry.import_csv(data, by=state.actor, now=state.clock.now())
+        AuditTrail(state.engine, state.clock).append(
             AuditEvent(
-                actor=actor,
+                actor=state.actor,
                 action="terminal_import",
                 outcome=AuditOutcome.OK,
                 target=file.name,
@@ -67,8 +62,6 @@ def import_terminals(
                 client="cli",
             )
         )
-    finally:
-        engine.dispose()
     for error in result.errors:
         typer.echo(f"{file}:{error.line}: {error.column}: {error.reason}", err=True)
     typer.echo(f"{len(result.added)} terminals registered, {len(result.errors)} rows refused")
@@ -91,11 +84,8 @@ def list_terminals(
     except ValueError:
         known = ", ".join(s.value for s in TerminalState)
         raise ConfigError(f"--state {state!r}: not a terminal state ({known})") from None
-    registry, engine = _registry()
-    try:
+    with _registry() as (registry, _):
         found = registry.list(counties=[county] if county else None, state=wanted)
-    finally:
-        engine.dispose()
     for t in found:
         if as_json:
             fields: dict[str, str | None] = {"id": t.id, "serial": t.serial, "county": t.county}
@@ -111,32 +101,20 @@ def list_terminals(
 @clear_errors
 def history(terminal_id: Annotated[str, typer.Argument(help="e.g. T440103-0007")]) -> None:
     """Every change of one terminal, oldest first."""
-    registry, engine = _registry()
-    try:
+    with _registry() as (registry, _):
         events = registry.history(terminal_id)
-    finally:
-        engine.dispose()
     for e in events:
         change = f"{e.before or ''} → {e.after or ''}" if e.before != e.after else ""
         typer.echo(f"{e.at:%Y-%m-%d %H:%M:%S} {e.kind:<18} {e.by:<14} {change} {e.reason or ''}")
 
 
-def _registry() -> tuple[SqlTerminalRegistry, Engine]:
+@contextmanager
+def _registry() -> Iterator[tuple[SqlTerminalRegistry, CommandState]]:
     """The registry on the settings' state DB (imported here: the CLI loads this at start)."""
     from card_fleet.registry import SqlTerminalRegistry as Registry
     from core.inventory import load_inventory
-    from core.state.db import migrate_to_head, open_state_engine
     from ssnoc.wiring import county_cities
 
-    settings = load_settings()
-    engine = open_state_engine(settings.resolved_state_db_url)
-    migrate_to_head(engine)
-    regions = county_cities(load_inventory(settings.resolved_inventory_path))
-    return Registry(engine, regions), engine
-
-
-def _login() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
+    with open_state() as state:
+        regions = county_cities(load_inventory(state.settings.resolved_inventory_path))
+        yield Registry(state.engine, regions), state

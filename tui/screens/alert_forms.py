@@ -67,8 +67,10 @@ def _about(alert: AlertInfo) -> str:
     return f"{alert.severity.value} · {alert.rule}{where}\n{alert.summary}"
 
 
-class _Dialog(ModalScreen[T | None]):
-    """Esc cancels; an error line under the fields says what is missing."""
+class FormDialog(ModalScreen[T | None]):
+    """Esc cancels; an error line under the fields says what is missing. Subclasses compose
+    their fields and ``_buttons``, implement :meth:`submit`, and may set their own ``CSS_PATH``
+    (the fleet dialogs do)."""
 
     CSS_PATH = "alert_forms.tcss"
 
@@ -105,7 +107,7 @@ class _Dialog(ModalScreen[T | None]):
         raise NotImplementedError
 
 
-class AckScreen(_Dialog[AckRequest]):
+class AckScreen(FormDialog[AckRequest]):
     """Take an alert: answers an :class:`AckRequest`, or None when cancelled."""
 
     def __init__(self, alert: AlertInfo) -> None:
@@ -137,7 +139,7 @@ class AckScreen(_Dialog[AckRequest]):
         self.dismiss(AckRequest(note, hold))
 
 
-class UnackScreen(_Dialog[UnackRequest]):
+class UnackScreen(FormDialog[UnackRequest]):
     """Give an alert back: answers an :class:`UnackRequest`, or None when cancelled."""
 
     def __init__(self, alert: AlertInfo) -> None:
@@ -161,7 +163,7 @@ class UnackScreen(_Dialog[UnackRequest]):
         self.dismiss(UnackRequest(self.value("#reason")))
 
 
-class SilenceScreen(_Dialog[SilenceRequest]):
+class SilenceScreen(FormDialog[SilenceRequest]):
     """Silence the alerts some matchers select (drafted from ``alert``'s identifying labels):
     answers a :class:`SilenceRequest`, or None when cancelled."""
 

@@ -77,13 +77,17 @@ class CountyTerminalsScreen(TableScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = f"terminals · {self._area_label()}"
-        self.table.border_title = f"terminals of {self._area_label()}"
+        self._show_titles()
         self.table.focus()
         self.start_refreshing()
 
     def _area_label(self) -> str:
         return area_name(self.county, self._names or {})
+
+    def _show_titles(self) -> None:
+        # Again once the region names are known: the county is then named, not numbered.
+        self.sub_title = f"terminals · {self._area_label()}"
+        self.table.border_title = f"terminals of {self._area_label()}"
 
     @property
     def terminals(self) -> dict[str, TerminalInfo]:
@@ -115,8 +119,7 @@ class CountyTerminalsScreen(TableScreen):
             summary.update(Text(f"{self._area_label()}: no terminal in your regions", DIM))
         else:
             summary.update(area_summary(county, self._names))
-        self.sub_title = f"terminals · {self._area_label()}"
-        self.table.border_title = f"terminals of {self._area_label()}"
+        self._show_titles()
         self._show_under_cursor()
         self._problems.recovered()
         self.show_status()

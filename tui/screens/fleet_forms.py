@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import re
 from itertools import pairwise
-from typing import ClassVar, TypeVar
+from typing import TypeVar
 
-from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Select, Static
+from textual.containers import Vertical
+from textual.widgets import Input, Select, Static
 
 from core.security.scope import is_region_code
 from tui.fleet_client import RolloutDraft
+from tui.screens.alert_forms import FormDialog
 
 T = TypeVar("T")
 
@@ -58,42 +56,10 @@ def parse_regions(text: str) -> tuple[str, ...]:
     return codes
 
 
-class _Dialog(ModalScreen[T | None]):
-    """Esc cancels; an error line under the fields says what is missing."""
+class _Dialog(FormDialog[T]):
+    """The alert dialogs' behaviour, with the fleet dialogs' look."""
 
     CSS_PATH = "fleet_forms.tcss"
-
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    def show_error(self, message: str) -> None:
-        error = self.query_one("#form-error", Static)
-        error.update(message)
-        error.set_class(bool(message), "-shown")
-
-    def value(self, selector: str) -> str:
-        return self.query_one(selector, Input).value.strip()
-
-    @staticmethod
-    def _buttons(label: str) -> ComposeResult:
-        yield Static("", id="form-error", classes="error")
-        with Horizontal(classes="buttons"):
-            yield Button(label, id="ok", variant="primary")
-            yield Button("Cancel", id="cancel")
-
-    @on(Button.Pressed, "#cancel")
-    def _cancelled(self) -> None:
-        self.dismiss(None)
-
-    @on(Input.Submitted)
-    @on(Button.Pressed, "#ok")
-    def _submitted(self) -> None:
-        self.submit()
-
-    def submit(self) -> None:
-        raise NotImplementedError
 
 
 class ReasonScreen(_Dialog[str]):

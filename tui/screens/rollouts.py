@@ -79,6 +79,11 @@ def plan_text(rollout: RolloutInfo, names: Mapping[str, str]) -> Text:
     return line
 
 
+def _about(rollout: RolloutInfo) -> str:
+    """The rollout as a reason dialog names it."""
+    return f"{rollout.id} · {rollout.component} {rollout.target_version} · {rollout.state}"
+
+
 class RolloutsScreen(TableScreen):
     CSS_PATH = "rollouts.tcss"
 
@@ -248,8 +253,9 @@ class RolloutsScreen(TableScreen):
             if reason is not None:
                 self._move(rollout, RolloutMove.PAUSE, reason, "paused: no further wave opens")
 
-        about = f"{rollout.id} · {rollout.component} {rollout.target_version} · {rollout.state}"
-        self.app.push_screen(ReasonScreen("pause the rollout", about, action="Pause"), reasoned)
+        self.app.push_screen(
+            ReasonScreen("pause the rollout", _about(rollout), action="Pause"), reasoned
+        )
 
     def action_resume(self) -> None:
         rollout = self._chosen("resume")
@@ -263,8 +269,9 @@ class RolloutsScreen(TableScreen):
             if reason is not None:
                 self._move(rollout, RolloutMove.RESUME, reason, "resumed")
 
-        about = f"{rollout.id} · {rollout.component} {rollout.target_version} · {rollout.state}"
-        dialog = ReasonScreen("resume the rollout", about, action="Resume", warning=warning)
+        dialog = ReasonScreen(
+            "resume the rollout", _about(rollout), action="Resume", warning=warning
+        )
         self.app.push_screen(dialog, reasoned)
 
     def action_roll_back(self) -> None:
@@ -285,6 +292,7 @@ class RolloutsScreen(TableScreen):
             question = f"Roll {rollout.id} back?"
             self.app.push_screen(ConfirmScreen(question, warning, yes="Roll back"), confirmed)
 
-        about = f"{rollout.id} · {rollout.component} {rollout.target_version} · {rollout.state}"
-        dialog = ReasonScreen("roll the rollout back", about, action="Roll back", warning=warning)
+        dialog = ReasonScreen(
+            "roll the rollout back", _about(rollout), action="Roll back", warning=warning
+        )
         self.app.push_screen(dialog, reasoned)

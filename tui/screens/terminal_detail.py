@@ -283,14 +283,14 @@ class TerminalDetailScreen(RefreshingScreen):
         def reasoned(reason: str | None) -> None:
             if reason is None:
                 return
-            if not change.confirm:
-                self._send(change.title, lambda: self._move(change, reason), change.done)
-                return
 
-            def confirmed(yes: bool | None) -> None:
+            def confirmed(yes: bool | None = True) -> None:
                 if yes:
                     self._send(change.title, lambda: self._move(change, reason), change.done)
 
+            if not change.confirm:
+                confirmed()
+                return
             question = change.confirm.format(id=terminal.id)
             self.app.push_screen(ConfirmScreen(question, change.warning), callback=confirmed)
 

@@ -86,13 +86,13 @@ async def test_the_heartbeat_is_taken_on_the_event_loop(
     terminal_id = await api.register("LW-1")
     token = await api.provision(terminal_id)
     threads: list[int] = []
-    take = api.fleet.heartbeat
+    take = api.fleet.heartbeat_from
 
-    def recording(token: str, body: Any) -> Any:
+    def recording(terminal: Any, body: Any) -> Any:
         threads.append(threading.get_ident())
-        return take(token, body)
+        return take(terminal, body)
 
-    monkeypatch.setattr(api.fleet, "heartbeat", recording)
+    monkeypatch.setattr(api.fleet, "heartbeat_from", recording)
     assert (await api.beat(token)).status_code == 200
     assert threads == [threading.get_ident()]  # no worker-thread hop
 

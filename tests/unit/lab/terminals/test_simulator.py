@@ -7,6 +7,7 @@ import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 import pytest
@@ -35,29 +36,56 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def _simulator(
-    fleet: tuple[LabTerminal, ...],
-    faults: dict[str, TerminalFault],
+class Simulate(Protocol):
+    """Builds a simulator over ``small_fleet`` on ``busy_clock``; by default with no terminal
+    faults, every terminal's token, the test's heartbeat API and :data:`STEADY`."""
+
+    def __call__(
+        self,
+        *,
+        faults: dict[str, TerminalFault] | None = None,
+        tokens: dict[str, str] | None = None,
+        url: str | None = None,
+        config: SimulatorConfig = STEADY,
+        reachability: CountyReachability | None = None,
+    ) -> TerminalSimulator: ...
+
+
+@pytest.fixture
+def simulate(
+    request: pytest.FixtureRequest,
+    small_fleet: tuple[LabTerminal, ...],
     tokens: dict[str, str],
     client: httpx.AsyncClient,
-    url: str,
-    clock: FakeClock,
-    config: SimulatorConfig = STEADY,
-    reachability: CountyReachability | None = None,
-) -> TerminalSimulator:
-    terminals = start_terminals(fleet, faults, SEED, clock.now())
-    return TerminalSimulator(terminals, tokens, client, url, clock, config, reachability)
+    busy_clock: FakeClock,
+) -> Simulate:
+    every_token = tokens
+
+    def build(
+        *,
+        faults: dict[str, TerminalFault] | None = None,
+        tokens: dict[str, str] | None = None,
+        url: str | None = None,
+        config: SimulatorConfig = STEADY,
+        reachability: CountyReachability | None = None,
+    ) -> TerminalSimulator:
+        if url is None:  # started only when asked for: some tests want no API to answer
+            url = request.getfixturevalue("heartbeat_api").url
+        terminals = start_terminals(small_fleet, faults or {}, SEED, busy_clock.now())
+        tokens = every_token if tokens is None else tokens
+        return TerminalSimulator(terminals, tokens, client, url, busy_clock, config, reachability)
+
+    return build
 
 
 async def test_every_terminal_beats_once_an_interval(
     small_fleet: tuple[LabTerminal, ...],
     small_faults: dict[str, TerminalFault],
-    tokens: dict[str, str],
-    client: httpx.AsyncClient,
     heartbeat_api: HeartbeatApi,
     busy_clock: FakeClock,
+    simulate: Simulate,
 ) -> None:
-    simulator = _simulator(small_fleet, small_faults, tokens, client, heartbeat_api.url, busy_clock)
+    simulator = simulate(faults=small_faults)
     assert await simulator.run_due() == 0  # first beats are spread over the first interval
 
     busy_clock.advance(60)
@@ -73,12 +101,11 @@ async def test_every_terminal_beats_once_an_interval(
 async def test_the_api_hears_each_terminal_s_faults(
     small_fleet: tuple[LabTerminal, ...],
     small_faults: dict[str, TerminalFault],
-    tokens: dict[str, str],
-    client: httpx.AsyncClient,
     heartbeat_api: HeartbeatApi,
     busy_clock: FakeClock,
+    simulate: Simulate,
 ) -> None:
-    simulator = _simulator(small_fleet, small_faults, tokens, client, heartbeat_api.url, busy_clock)
+    simulator = simulate(faults=small_faults)
     busy_clock.advance(60)
     await simulator.run_due()
     by_fault = {fault: terminal for terminal, fault in small_faults.items()}
@@ -95,14 +122,13 @@ async def test_the_api_hears_each_terminal_s_faults(
 
 
 async def test_terminals_without_a_token_stay_quiet(
-    small_fleet: tuple[LabTerminal, ...],
     tokens: dict[str, str],
-    client: httpx.AsyncClient,
     heartbeat_api: HeartbeatApi,
     busy_clock: FakeClock,
+    simulate: Simulate,
 ) -> None:
     some = dict(list(tokens.items())[:10])
-    simulator = _simulator(small_fleet, {}, some, client, heartbeat_api.url, busy_clock)
+    simulator = simulate(tokens=some)
     busy_clock.advance(60)
     await simulator.run_due()
 
@@ -112,13 +138,12 @@ async def test_terminals_without_a_token_stay_quiet(
 
 async def test_the_reply_s_next_heartbeat_sets_the_pace(
     small_fleet: tuple[LabTerminal, ...],
-    tokens: dict[str, str],
-    client: httpx.AsyncClient,
     heartbeat_api: HeartbeatApi,
     busy_clock: FakeClock,
+    simulate: Simulate,
 ) -> None:
     heartbeat_api.next_heartbeat_s = 300
-    simulator = _simulator(small_fleet, {}, tokens, client, heartbeat_api.url, busy_clock)
+    simulator = simulate()
     terminal = small_fleet[0].id
 
     assert await simulator.beat(terminal) is BeatOutcome.ACCEPTED
@@ -127,17 +152,16 @@ async def test_the_reply_s_next_heartbeat_sets_the_pace(
 
 async def test_a_target_version_is_installed_and_reported(
     small_fleet: tuple[LabTerminal, ...],
-    tokens: dict[str, str],
-    client: httpx.AsyncClient,
     heartbeat_api: HeartbeatApi,
     busy_clock: FakeClock,
+    simulate: Simulate,
 ) -> None:
     terminal = small_fleet[0].id
     heartbeat_api.target_firmware[terminal] = "3.3.0"
     heartbeat_api.target_parameters[terminal] = "P20260201"
     installs = InstallPolicy(firmware_delay_s=150, parameter_delay_s=10)  # 75-225 s, 5-15 s
     config = SimulatorConfig(interval_s=60, jitter_share=0.0, installs=installs)
-    simulator = _simulator(small_fleet, {}, tokens, client, heartbeat_api.url, busy_clock, config)
+    simulator = simulate(config=config)
 
     await simulator.beat(terminal)
     busy_clock.advance(60)
@@ -156,10 +180,9 @@ async def test_a_target_version_is_installed_and_reported(
 
 async def test_a_bad_firmware_leaves_terminals_dead(
     small_fleet: tuple[LabTerminal, ...],
-    tokens: dict[str, str],
-    client: httpx.AsyncClient,
     heartbeat_api: HeartbeatApi,
     busy_clock: FakeClock,
+    simulate: Simulate,
 ) -> None:
     for terminal in small_fleet:
         heartbeat_api.target_firmware[terminal.id] = "6.6.6"
@@ -169,7 +192,7 @@ async def test_a_bad_firmware_leaves_terminals_dead(
         bad_firmware_failure_share=0.25,
     )
     config = SimulatorConfig(interval_s=60, jitter_share=0.0, installs=policy)
-    simulator = _simulator(small_fleet, {}, tokens, client, heartbeat_api.url, busy_clock, config)
+    simulator = simulate(config=config)
     for _ in range(2):
         busy_clock.advance(60)
         await simulator.run_due()
@@ -186,13 +209,13 @@ async def test_a_bad_firmware_leaves_terminals_dead(
 async def test_a_401_stops_that_terminal_and_only_it(
     small_fleet: tuple[LabTerminal, ...],
     tokens: dict[str, str],
-    client: httpx.AsyncClient,
     heartbeat_api: HeartbeatApi,
     busy_clock: FakeClock,
+    simulate: Simulate,
 ) -> None:
     revoked = small_fleet[3].id
     heartbeat_api.revoked.add(tokens[revoked])
-    simulator = _simulator(small_fleet, {}, tokens, client, heartbeat_api.url, busy_clock)
+    simulator = simulate()
     for _ in range(3):
         busy_clock.advance(60)
         await simulator.run_due()
@@ -205,15 +228,14 @@ async def test_a_401_stops_that_terminal_and_only_it(
 
 async def test_connection_errors_back_off_and_keep_the_counts(
     small_fleet: tuple[LabTerminal, ...],
-    tokens: dict[str, str],
-    client: httpx.AsyncClient,
     busy_clock: FakeClock,
+    simulate: Simulate,
 ) -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     hospital = next(t for t in small_fleet if t.kind == "hospital").id
-    simulator = _simulator(small_fleet, {}, tokens, client, f"http://127.0.0.1:{port}", busy_clock)
+    simulator = simulate(url=f"http://127.0.0.1:{port}")
     waits = []
     for _ in range(4):
         busy_clock.advance(600)
@@ -231,17 +253,16 @@ async def test_connection_errors_back_off_and_keep_the_counts(
 )
 async def test_server_errors_back_off_and_refusals_try_next_interval(
     small_fleet: tuple[LabTerminal, ...],
-    tokens: dict[str, str],
-    client: httpx.AsyncClient,
     heartbeat_api: HeartbeatApi,
     busy_clock: FakeClock,
     status: int,
     outcome: BeatOutcome,
     retry_s: tuple[float, float],
+    simulate: Simulate,
 ) -> None:
     terminal = small_fleet[0].id
     heartbeat_api.status[terminal] = status
-    simulator = _simulator(small_fleet, {}, tokens, client, heartbeat_api.url, busy_clock)
+    simulator = simulate()
 
     assert await simulator.beat(terminal) is outcome
     wait = simulator.due_at(terminal) - busy_clock.monotonic()  # type: ignore[operator]
@@ -252,10 +273,9 @@ async def test_a_cut_off_county_goes_silent_and_comes_back_with_its_queue(
     tmp_path: Path,
     small: Province,
     small_fleet: tuple[LabTerminal, ...],
-    tokens: dict[str, str],
-    client: httpx.AsyncClient,
     heartbeat_api: HeartbeatApi,
     busy_clock: FakeClock,
+    simulate: Simulate,
 ) -> None:
     county = "440103"
     site = next(s.id for s in small.sites if s.region == county)
@@ -270,9 +290,7 @@ async def test_a_cut_off_county_goes_silent_and_comes_back_with_its_queue(
     reachability = CountyReachability.of_province(tmp_path, small)
     heartbeat_api.next_heartbeat_s = 600
     config = SimulatorConfig(interval_s=600, jitter_share=0.0)
-    simulator = _simulator(
-        small_fleet, {}, tokens, client, heartbeat_api.url, busy_clock, config, reachability
-    )
+    simulator = simulate(config=config, reachability=reachability)
     in_county = {t.id for t in small_fleet if t.county == county}
     for _ in range(3):
         busy_clock.advance(600)
@@ -296,17 +314,14 @@ async def test_a_cut_off_terminal_keeps_the_cadence_the_noc_gave_it(
     tmp_path: Path,
     small: Province,
     small_fleet: tuple[LabTerminal, ...],
-    tokens: dict[str, str],
-    client: httpx.AsyncClient,
     heartbeat_api: HeartbeatApi,
     busy_clock: FakeClock,
+    simulate: Simulate,
 ) -> None:
     terminal = next(t for t in small_fleet if t.county == "440103")
     reachability = CountyReachability.of_province(tmp_path, small)
     heartbeat_api.next_heartbeat_s = 5  # far quicker than the simulator's 60
-    simulator = _simulator(
-        small_fleet, {}, tokens, client, heartbeat_api.url, busy_clock, STEADY, reachability
-    )
+    simulator = simulate(reachability=reachability)
     assert await simulator.beat(terminal.id) is BeatOutcome.ACCEPTED
     site = next(s.id for s in small.sites if s.region == "440103")
     router = next(d.id for d in small.devices if d.site == site)
@@ -323,12 +338,11 @@ async def test_a_cut_off_terminal_keeps_the_cadence_the_noc_gave_it(
 
 async def test_the_loop_runs_on_fake_time_until_stopped(
     small_fleet: tuple[LabTerminal, ...],
-    tokens: dict[str, str],
-    client: httpx.AsyncClient,
     heartbeat_api: HeartbeatApi,
     busy_clock: FakeClock,
+    simulate: Simulate,
 ) -> None:
-    simulator = _simulator(small_fleet, {}, tokens, client, heartbeat_api.url, busy_clock)
+    simulator = simulate()
     stop = asyncio.Event()
     progress_lines: list[str] = []
 
@@ -351,12 +365,12 @@ async def test_the_loop_runs_on_fake_time_until_stopped(
 async def test_the_loop_ends_when_every_terminal_has_stopped(
     small_fleet: tuple[LabTerminal, ...],
     tokens: dict[str, str],
-    client: httpx.AsyncClient,
     heartbeat_api: HeartbeatApi,
     busy_clock: FakeClock,
+    simulate: Simulate,
 ) -> None:
     heartbeat_api.revoked.update(tokens.values())
-    simulator = _simulator(small_fleet, {}, tokens, client, heartbeat_api.url, busy_clock)
+    simulator = simulate()
 
     async def fake_wait(seconds: float, stop: asyncio.Event) -> None:
         await simulator.drain()
